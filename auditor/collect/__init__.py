@@ -1,0 +1,174 @@
+"""The collector: reads, read-only, exactly the facets each bucket's controls need."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from auditor.collect.aws import AwsConfig, Clients
+from auditor.collect.facets import CALLER_IDENTITY, FACETS, FacetSpec
+from auditor.collect.read import GONE_CODES, call, unreadable_from
+from auditor.model import (
+    BucketState,
+    Encryption,
+    Facet,
+    FacetValue,
+    KmsKey,
+    KmsKeys,
+    Unreadable,
+)
+
+__all__ = ["AwsConfig", "Clients", "Collector", "Listing", "Target", "collect", "unreachable_state"]
+
+# Facets the collector assembles itself rather than by one call on the bucket.
+_SPECIAL = frozenset({Facet.LOCATION, Facet.KMS_KEYS, Facet.ACCOUNT_PUBLIC_ACCESS_BLOCK})
+_KEY_ARN_PREFIX = "arn:aws:kms:"
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One bucket to audit, and what to read of it."""
+
+    name: str
+    listed: bool | None  # None: the listing failed, so existence is learnt by reading
+    region: str | None = None
+    facets: frozenset[Facet] = frozenset()
+    kms_refs: tuple[str, ...] = ()
+
+
+# botocore's names for "could not talk to the endpoint at all" (after its retries).
+UNREACHABLE_CODES = frozenset({
+    "EndpointConnectionError", "ConnectTimeoutError", "ConnectionClosedError", "ProxyConnectionError",
+    "ReadTimeoutError", "SSLError",
+})
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    buckets: tuple[tuple[str, str | None], ...] = ()
+    error: Unreadable | None = None
+
+    @property
+    def unreachable(self) -> bool:
+        return self.error is not None and self.error.code in UNREACHABLE_CODES
+
+
+@dataclass
+class Collector:
+    """Reads buckets through shared clients; account-wide facts are read once and cached."""
+
+    clients: Clients
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _account: str | Unreadable | None = None
+    _account_block: dict[str, FacetValue] = field(default_factory=dict)
+
+    def list_buckets(self) -> Listing:
+        """Every bucket of the account, with its region where ListBuckets reports it."""
+        client = self.clients.client("s3")
+        try:
+            pages = client.get_paginator("list_buckets").paginate(PaginationConfig={"PageSize": 1000})
+            names = tuple((b["Name"], b.get("BucketRegion")) for page in pages for b in page.get("Buckets", []))
+        except Exception as exc:  # noqa: BLE001 - any failure is reported, never raised
+            return Listing(error=_listing_error(exc))
+        return Listing(buckets=names)
+
+    def account_id(self) -> str | Unreadable:
+        """The caller's account id from STS, read once."""
+        with self._lock:
+            if self._account is None:
+                raw = call(self.clients.client("sts"), CALLER_IDENTITY)
+                self._account = raw if isinstance(raw, Unreadable) else str((raw or {}).get("Account", ""))
+            return self._account
+
+    def bucket(self, target: Target) -> BucketState:
+        """Read one bucket's needed facets; never raises for one bucket's trouble."""
+        account = self.account_id()
+        account_id = account if isinstance(account, str) else ""
+        if target.listed is False or not target.facets:
+            return BucketState(target.name, account_id, target.region, exists=target.listed is not False)
+        region, location = self._region(target)
+        if isinstance(location, Unreadable) and location.code in GONE_CODES:
+            return BucketState(target.name, account_id, None, exists=False)
+        values: dict[Facet, FacetValue] = {}
+        if Facet.LOCATION in target.facets:
+            values[Facet.LOCATION] = location
+        for facet in sorted(target.facets - _SPECIAL):
+            value = self._read(FACETS[facet], region, Bucket=target.name)
+            if isinstance(value, Unreadable) and value.code in GONE_CODES:
+                return BucketState(target.name, account_id, region, exists=False)
+            values[facet] = value
+        if Facet.ACCOUNT_PUBLIC_ACCESS_BLOCK in target.facets:
+            values[Facet.ACCOUNT_PUBLIC_ACCESS_BLOCK] = self._account_public_access_block(account)
+        if Facet.KMS_KEYS in target.facets:
+            values[Facet.KMS_KEYS] = self._kms_keys(target, values.get(Facet.ENCRYPTION), region)
+        return BucketState(target.name, account_id, region, True, tuple(values.items()))
+
+    def _region(self, target: Target) -> tuple[str | None, FacetValue]:
+        if target.region:
+            return target.region, target.region
+        location = self._read(FACETS[Facet.LOCATION], None, Bucket=target.name)
+        return (location if isinstance(location, str) else None), location
+
+    def _read(self, spec: FacetSpec, region: str | None, **params: Any) -> FacetValue:
+        raw = call(self.clients.client(spec.service, region), spec, **params)
+        if isinstance(raw, Unreadable):
+            return raw
+        try:
+            return spec.parse(raw)
+        except (ValueError, KeyError, TypeError) as exc:
+            return unreadable_from(exc, spec)
+
+    def _account_public_access_block(self, account: str | Unreadable) -> FacetValue:
+        spec = FACETS[Facet.ACCOUNT_PUBLIC_ACCESS_BLOCK]
+        if isinstance(account, Unreadable):
+            return Unreadable(spec.facet, account.api, account.code, account.message)
+        with self._lock:
+            if account not in self._account_block:
+                self._account_block[account] = self._read(spec, None, AccountId=account)
+            return self._account_block[account]
+
+    def _kms_keys(self, target: Target, encryption: FacetValue, region: str | None) -> FacetValue:
+        if not isinstance(encryption, Encryption) or not encryption.algorithm.startswith("aws:kms"):
+            return KmsKeys()
+        refs = dict.fromkeys([*target.kms_refs, encryption.kms_key or "alias/aws/s3"])
+        if len(refs) < 2:
+            return KmsKeys()  # the spec spells the key exactly as the bucket does
+        keys = []
+        for ref in refs:
+            arn = self._resolve_key(ref, region)
+            if isinstance(arn, Unreadable):
+                return arn
+            keys.append(KmsKey(ref, arn))
+        return KmsKeys(tuple(keys))
+
+    def _resolve_key(self, ref: str, region: str | None) -> str | None | Unreadable:
+        if ref.startswith(_KEY_ARN_PREFIX) and ":key/" in ref:
+            return ref
+        spec = FACETS[Facet.KMS_KEYS]
+        raw = call(self.clients.client("kms", region), spec, KeyId=ref)
+        if raw is None or isinstance(raw, Unreadable):
+            return raw
+        return str(raw["KeyMetadata"]["Arn"])
+
+
+def _listing_error(exc: Exception) -> Unreadable:
+    code = type(exc).__name__
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        code = str(response.get("Error", {}).get("Code") or code)
+    return Unreadable(Facet.LOCATION, "ListBuckets", code, str(exc))
+
+
+def unreachable_state(target: Target, error: Unreadable) -> BucketState:
+    """Every facet of the target unread for the reason the endpoint could not be reached."""
+    facets = tuple((f, Unreadable(f, error.api, error.code, error.message)) for f in sorted(target.facets))
+    return BucketState(target.name, "", target.region, True, facets)
+
+
+def collect(collector: Collector, targets: Iterable[Target], concurrency: int = 8) -> Iterator[BucketState]:
+    """Read every target with a bounded pool, yielding states in target order."""
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        yield from pool.map(collector.bucket, targets)

@@ -1,0 +1,90 @@
+"""Sessions and clients: retry mode, timeouts, custom endpoints, one client per service and region."""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import boto3
+from botocore.config import Config
+
+# botocore's "standard" retry mode retries throttling, 5xx and connection errors with
+# exponential backoff. 4 attempts = 3 retries; with these timeouts one read can hold the
+# run for at most about a minute (4 x (3 s connect + 10 s read) + backoff).
+# https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html
+MAX_ATTEMPTS = 4
+CONNECT_TIMEOUT = 3
+READ_TIMEOUT = 10
+DEFAULT_REGION = "us-east-1"
+
+
+@dataclass(frozen=True, slots=True)
+class AwsConfig:
+    profile: str | None = None
+    region: str | None = None
+    endpoint_url: str | None = None
+    max_attempts: int = MAX_ATTEMPTS
+    connect_timeout: float = CONNECT_TIMEOUT
+    read_timeout: float = READ_TIMEOUT
+    max_pool_connections: int = 10
+
+    def resolved_endpoint(self) -> str | None:
+        """--endpoint-url, else AWS_ENDPOINT_URL (we also need it to pick path-style addressing)."""
+        return self.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
+
+
+class Clients:
+    """Thread-safe cache of boto3 clients. Sessions are not thread-safe; clients are."""
+
+    def __init__(self, config: AwsConfig) -> None:
+        self.config = config
+        self.session = boto3.session.Session(profile_name=config.profile, region_name=config.region)
+        self.default_region = self.session.region_name or DEFAULT_REGION
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        """The client for one service in one region, created once."""
+        key = (service, region or self.default_region)
+        with self._lock:
+            if key not in self._clients:
+                self._clients[key] = self._make(service, key[1])
+            return self._clients[key]
+
+    def _make(self, service: str, region: str) -> Any:
+        endpoint = self.config.resolved_endpoint()
+        options: dict[str, Any] = {
+            "retries": {"mode": "standard", "max_attempts": self.config.max_attempts},
+            "connect_timeout": self.config.connect_timeout,
+            "read_timeout": self.config.read_timeout,
+            "max_pool_connections": self.config.max_pool_connections,
+        }
+        if endpoint:
+            # A loopback emulator has no bucket sub-domains: address buckets by path.
+            options["s3"] = {"addressing_style": "path"}
+        client = self.session.client(
+            service, region_name=region, endpoint_url=endpoint, config=Config(**options)
+        )
+        if endpoint and service == "s3control":
+            client.meta.events.register("before-sign.s3-control", _strip_account_prefix(endpoint))
+        return client
+
+
+def _strip_account_prefix(endpoint: str) -> Callable[..., None]:
+    """Undo the "{AccountId}." that S3 Control's endpoint rules put in front of any host.
+
+    Against AWS that sub-domain resolves; against a custom endpoint (a moto server on
+    127.0.0.1) it cannot, so the request goes to the endpoint exactly as given.
+    """
+    authority = urlsplit(endpoint).netloc
+
+    def handler(request: Any, **_: Any) -> None:
+        parts = urlsplit(request.url)
+        if parts.netloc != authority and parts.netloc.endswith("." + authority):
+            request.url = urlunsplit(parts._replace(netloc=authority))
+
+    return handler

@@ -1,0 +1,36 @@
+"""The project's exceptions: one base, so the CLI can turn any of them into a clean message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class AuditorError(Exception):
+    """Base of every error s3audit reports to the user without a traceback."""
+
+
+@dataclass(frozen=True, slots=True)
+class SpecProblem:
+    """One thing wrong with a spec file, located to the line of the offending key."""
+
+    file: str
+    line: int
+    column: int
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        key = f"{self.key}: " if self.key else ""
+        return f"{self.file}:{self.line}:{self.column}: {key}{self.message}"
+
+
+class SpecError(AuditorError):
+    """One or more spec files are invalid; carries every problem found, not just the first."""
+
+    def __init__(self, problems: list[SpecProblem] | tuple[SpecProblem, ...]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class CollectError(AuditorError):
+    """The audit could not start at all (no credentials, no bucket listing)."""

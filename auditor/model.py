@@ -1,0 +1,442 @@
+"""Every shared data type: specs, collected state, outcomes and reports.
+
+Frozen dataclasses only; no I/O and no logic beyond small properties. Spec-side and
+live-side values share one type wherever AWS and the spec describe the same thing
+(lifecycle rules, CORS rules), so a comparison is plain equality of normalised values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal, TypeAlias, Union
+
+
+class Status(StrEnum):
+    PASS = "pass"
+    DRIFT = "drift"
+    ERROR = "error"
+
+
+class Severity(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return list(Severity).index(self)
+
+
+class Facet(StrEnum):
+    """One readable piece of a bucket's (or its account's) configuration."""
+
+    LOCATION = "location"
+    VERSIONING = "versioning"
+    ENCRYPTION = "encryption"
+    KMS_KEYS = "kms_keys"
+    PUBLIC_ACCESS_BLOCK = "public_access_block"
+    ACCOUNT_PUBLIC_ACCESS_BLOCK = "account_public_access_block"
+    POLICY = "policy"
+    ACL = "acl"
+    OWNERSHIP = "ownership"
+    LIFECYCLE = "lifecycle"
+    CORS = "cors"
+    WEBSITE = "website"
+
+
+VersioningStatus: TypeAlias = Literal["Enabled", "Suspended", "Disabled"]
+PublicAccessLevel: TypeAlias = Literal["none", "read"]
+
+
+# --------------------------------------------------------------------------- shared values
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    storage_class: str
+    days: int | None = None
+    date: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NoncurrentTransition:
+    storage_class: str
+    days: int
+    newer_versions: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LifecycleRule:
+    """A lifecycle rule, normalised: tuples sorted, absent actions None, prefix '' = whole bucket."""
+
+    id: str
+    status: Literal["Enabled", "Disabled"] = "Enabled"
+    prefix: str = ""
+    tags: tuple[tuple[str, str], ...] = ()
+    object_size_greater_than: int | None = None
+    object_size_less_than: int | None = None
+    transitions: tuple[Transition, ...] = ()
+    expiration_days: int | None = None
+    expiration_date: str | None = None
+    expired_object_delete_marker: bool | None = None
+    noncurrent_expiration_days: int | None = None
+    noncurrent_newer_versions: int | None = None
+    noncurrent_transitions: tuple[NoncurrentTransition, ...] = ()
+    abort_incomplete_multipart_upload_days: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CorsRule:
+    """A CORS rule with its lists as sorted tuples (AWS gives them no order)."""
+
+    allowed_origins: tuple[str, ...]
+    allowed_methods: tuple[str, ...]
+    allowed_headers: tuple[str, ...] = ()
+    expose_headers: tuple[str, ...] = ()
+    max_age_seconds: int | None = None
+    id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PublicAccessBlock:
+    block_public_acls: bool = False
+    ignore_public_acls: bool = False
+    block_public_policy: bool = False
+    restrict_public_buckets: bool = False
+
+
+# --------------------------------------------------------------------------- specs
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRef:
+    """Where a spec stated something: file, 1-based line and column."""
+
+    file: str
+    line: int
+    column: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class EncryptionSpec:
+    algorithm: Literal["AES256", "aws:kms", "aws:kms:dsse"]
+    kms_key: str | None = None
+    bucket_key: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PublicAccessBlockSpec:
+    """Each flag is optional: a flag left out is not checked."""
+
+    block_public_acls: bool | None = None
+    ignore_public_acls: bool | None = None
+    block_public_policy: bool | None = None
+    restrict_public_buckets: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RedirectAll:
+    host_name: str
+    protocol: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WebsiteSpec:
+    """Required website settings; a sub-key left out is not checked."""
+
+    index_document: str | None = None
+    error_document: str | None = None
+    redirect_all_requests_to: RedirectAll | None = None
+
+
+# The controls in the order reports list them. `exists` and `managed` are implicit.
+SPEC_CONTROLS: tuple[str, ...] = (
+    "region",
+    "versioning",
+    "encryption",
+    "public_access_block",
+    "public_access",
+    "tls_only",
+    "lifecycle",
+    "cors",
+    "website",
+)
+CONTROLS: tuple[str, ...] = ("exists", "managed", *SPEC_CONTROLS)
+
+
+@dataclass(frozen=True, slots=True)
+class BucketSpec:
+    """One entry of a spec file: an exact `name` or a `match` glob, and what it requires.
+
+    A field left None was not stated and is not checked. `sources` maps each stated
+    control (and "name"/"match") to where it was written.
+    """
+
+    name: str | None = None
+    match: str | None = None
+    region: str | None = None
+    versioning: VersioningStatus | None = None
+    encryption: EncryptionSpec | None = None
+    public_access_block: PublicAccessBlockSpec | None = None
+    public_access: PublicAccessLevel | None = None
+    tls_only: bool | None = None
+    lifecycle: tuple[LifecycleRule, ...] | None = None
+    cors: tuple[CorsRule, ...] | None = None
+    website: WebsiteSpec | Literal[False] | None = None
+    sources: tuple[tuple[str, SourceRef], ...] = ()
+
+    @property
+    def label(self) -> str:
+        return self.name if self.name is not None else f"match {self.match}"
+
+    def source(self, key: str) -> SourceRef | None:
+        return dict(self.sources).get(key)
+
+    def stated_controls(self) -> tuple[str, ...]:
+        return tuple(c for c in SPEC_CONTROLS if getattr(self, c) is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class SpecSet:
+    """Everything loaded from the spec files: exact entries and glob baselines, in file order."""
+
+    buckets: tuple[BucketSpec, ...]
+    files: tuple[str, ...] = ()
+
+
+# --------------------------------------------------------------------------- IAM policies
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """One condition test: operator as written (e.g. "ForAnyValue:StringLikeIfExists"),
+    key lower-cased (IAM keys are case-insensitive), values as strings (JSON true -> "true")."""
+
+    operator: str
+    key: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """A Principal / NotPrincipal element: ("*",) for the bare string, else (type, value) pairs."""
+
+    wildcard: bool = False
+    entries: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    effect: Literal["Allow", "Deny"]
+    sid: str | None = None
+    principal: Principal | None = None
+    not_principal: Principal | None = None
+    actions: tuple[str, ...] | None = None
+    not_actions: tuple[str, ...] | None = None
+    resources: tuple[str, ...] | None = None
+    not_resources: tuple[str, ...] | None = None
+    conditions: tuple[Condition, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyDocument:
+    statements: tuple[Statement, ...]
+    text: str = ""
+
+
+# --------------------------------------------------------------------------- live state
+
+
+@dataclass(frozen=True, slots=True)
+class Versioning:
+    status: VersioningStatus
+    mfa_delete: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Encryption:
+    """Default encryption. kms_key is None for aws:kms without a key id (the AWS-managed key)."""
+
+    algorithm: str
+    kms_key: str | None = None
+    bucket_key: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class KmsKey:
+    """A KMS key reference resolved in the bucket's account and region."""
+
+    ref: str
+    arn: str | None  # None: KMS says no such key or alias
+
+
+@dataclass(frozen=True, slots=True)
+class KmsKeys:
+    """Every key reference the encryption control needs (spec's and live), resolved."""
+
+    keys: tuple[KmsKey, ...] = ()
+
+    def arn(self, ref: str) -> str | None:
+        for key in self.keys:
+            if key.ref == ref:
+                return key.arn
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    grantee_type: str  # CanonicalUser | Group | AmazonCustomerByEmail
+    grantee: str  # canonical id, group URI or e-mail
+    permission: str  # READ | WRITE | READ_ACP | WRITE_ACP | FULL_CONTROL
+
+
+@dataclass(frozen=True, slots=True)
+class Acl:
+    owner: str
+    grants: tuple[Grant, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Ownership:
+    """Object ownership; "ObjectWriter" when no ownership controls are set (the legacy default)."""
+
+    rule: str = "ObjectWriter"
+
+
+@dataclass(frozen=True, slots=True)
+class Website:
+    index_document: str | None = None
+    error_document: str | None = None
+    redirect_all_requests_to: RedirectAll | None = None
+    routing_rules: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """A facet that could not be read: the control that needs it is `error`, never `pass`."""
+
+    facet: Facet
+    api: str
+    code: str
+    message: str
+
+    def describe(self) -> str:
+        return f"{self.api} failed ({self.code}): {self.message}"
+
+
+# What each facet parses to; `None` means "not configured" for the optional ones
+# (no policy, no lifecycle/CORS configuration -> empty tuple, no website, no block).
+FacetValue: TypeAlias = Union[
+    str,
+    Versioning,
+    Encryption,
+    KmsKeys,
+    PublicAccessBlock,
+    PolicyDocument,
+    Acl,
+    Ownership,
+    tuple[LifecycleRule, ...],
+    tuple[CorsRule, ...],
+    Website,
+    Unreadable,
+    None,
+]
+
+
+@dataclass(frozen=True, slots=True)
+class BucketState:
+    """What the collector saw of one bucket. Facets not needed by any control are not read."""
+
+    name: str
+    account_id: str
+    region: str | None
+    exists: bool = True
+    facets: tuple[tuple[Facet, FacetValue], ...] = ()
+
+    def facet(self, facet: Facet) -> FacetValue:
+        for key, value in self.facets:
+            if key is facet:
+                return value
+        raise KeyError(facet)
+
+    def has(self, facet: Facet) -> bool:
+        return any(key is facet for key, _ in self.facets)
+
+
+# --------------------------------------------------------------------------- outcomes
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    """One way live differs from the spec: `path` names the rule/field ("" = the whole value)."""
+
+    path: str
+    expected: object
+    actual: object
+    message: str
+    remediation: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a rule returns: the actual value it judged and every difference it found."""
+
+    actual: object
+    differences: tuple[Difference, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    bucket: str
+    control: str
+    status: Status
+    severity: Severity
+    rule_id: str
+    expected: object
+    actual: object
+    message: str
+    remediation: str | None = None
+    account: str | None = None
+    region: str | None = None
+    differences: tuple[Difference, ...] = ()
+    source: SourceRef | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    buckets: int
+    passed: int
+    drift: int
+    error: int
+
+    @property
+    def compliant(self) -> bool:
+        return self.drift == 0 and self.error == 0
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    generated_at: str
+    tool_version: str
+    results: tuple[Result, ...]
+    accounts: tuple[str, ...] = ()
+    spec_files: tuple[str, ...] = ()
+    endpoint_url: str | None = None
+    duration_seconds: float | None = None
+    extra: tuple[tuple[str, str], ...] = field(default=())
+
+    @property
+    def summary(self) -> Summary:
+        return Summary(
+            buckets=len({r.bucket for r in self.results}),
+            passed=sum(r.status is Status.PASS for r in self.results),
+            drift=sum(r.status is Status.DRIFT for r in self.results),
+            error=sum(r.status is Status.ERROR for r in self.results),
+        )

@@ -1,0 +1,16 @@
+"""Report renderers (pure `Report -> str` functions, by format name) and the atomic writer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from auditor.model import Report
+from auditor.report import json_report, markdown
+from auditor.report.write import write_atomic
+
+RENDERERS: dict[str, Callable[[Report], str]] = {
+    "json": json_report.render,
+    "markdown": markdown.render,
+}
+
+__all__ = ["RENDERERS", "json_report", "markdown", "write_atomic"]

@@ -1,0 +1,50 @@
+"""The one place report files are written: atomically, so a reader never sees half a report."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+STDOUT = "-"
+FILE_MODE = 0o644
+
+
+def write_atomic(target: str | Path, text: str) -> None:
+    """Write text to target via a temp file and rename; "-" writes to stdout."""
+    if str(target) == STDOUT:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    path = Path(target)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Same directory as the target: os.replace is only atomic within one filesystem.
+    tmp = tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", newline="", delete=False,
+        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp",
+    )
+    tmp_path = Path(tmp.name)
+    try:
+        with tmp:
+            tmp.write(text)
+            tmp.flush()
+            os.fsync(tmp.fileno())  # the data is on disk before the name points at it
+        # NamedTemporaryFile creates 0o600; a report is meant to be read by others.
+        os.chmod(tmp_path, FILE_MODE)
+        os.replace(tmp_path, path)
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+    _sync_directory(path.parent)
+
+
+def _sync_directory(directory: Path) -> None:
+    # Makes the rename itself durable across a crash; not possible on every platform.
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

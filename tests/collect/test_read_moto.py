@@ -1,0 +1,101 @@
+"""The collector against an in-process moto account: present and absent, per facet."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from auditor.collect import AwsConfig, Clients, Collector, Target
+from auditor.model import (
+    Acl, Encryption, Facet, KmsKeys, Ownership, PolicyDocument, PublicAccessBlock, Unreadable, Versioning,
+    Website,
+)
+
+REGION = "eu-central-1"
+ALL = frozenset(Facet)
+
+
+@pytest.fixture
+def s3() -> Iterator[Any]:
+    with mock_aws():
+        client = boto3.client("s3", region_name=REGION)
+        client.create_bucket(Bucket="bare", CreateBucketConfiguration={"LocationConstraint": REGION})
+        client.create_bucket(Bucket="full", CreateBucketConfiguration={"LocationConstraint": REGION})
+        yield client
+
+
+def _collector() -> Collector:
+    return Collector(Clients(AwsConfig(region=REGION)))
+
+
+def test_unconfigured_facets_read_as_absent_not_as_errors(s3: Any) -> None:
+    state = _collector().bucket(Target("bare", True, None, ALL))
+    assert state.exists and state.region == REGION
+    assert state.facet(Facet.LOCATION) == REGION
+    assert state.facet(Facet.VERSIONING) == Versioning("Disabled")
+    assert state.facet(Facet.POLICY) is None
+    assert state.facet(Facet.PUBLIC_ACCESS_BLOCK) is None
+    assert state.facet(Facet.ACCOUNT_PUBLIC_ACCESS_BLOCK) is None
+    assert state.facet(Facet.LIFECYCLE) == ()
+    assert state.facet(Facet.CORS) == ()
+    assert state.facet(Facet.WEBSITE) is None
+    assert state.facet(Facet.OWNERSHIP) == Ownership("ObjectWriter")
+    assert isinstance(state.facet(Facet.ACL), Acl)
+    assert not any(isinstance(v, Unreadable) for _, v in state.facets)
+
+
+def test_configured_facets_are_parsed(s3: Any) -> None:
+    kms = boto3.client("kms", region_name=REGION)
+    key = kms.create_key()["KeyMetadata"]
+    kms.create_alias(AliasName="alias/k", TargetKeyId=key["KeyId"])
+    s3.put_bucket_versioning(Bucket="full", VersioningConfiguration={"Status": "Suspended"})
+    s3.put_bucket_encryption(Bucket="full", ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key["Arn"]},
+         "BucketKeyEnabled": True}]})
+    s3.put_public_access_block(Bucket="full", PublicAccessBlockConfiguration={
+        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": False,
+        "RestrictPublicBuckets": False})
+    s3.put_bucket_policy(Bucket="full", Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::full/*"}]}))
+    s3.put_bucket_website(Bucket="full", WebsiteConfiguration={"IndexDocument": {"Suffix": "index.html"}})
+    s3.put_bucket_cors(Bucket="full", CORSConfiguration={"CORSRules": [
+        {"AllowedOrigins": ["b", "a"], "AllowedMethods": ["GET"]}]})
+    state = _collector().bucket(Target("full", True, None, ALL, ("alias/k",)))
+    assert state.facet(Facet.VERSIONING) == Versioning("Suspended")
+    assert state.facet(Facet.ENCRYPTION) == Encryption("aws:kms", key["Arn"], True)
+    keys = state.facet(Facet.KMS_KEYS)
+    assert isinstance(keys, KmsKeys) and keys.arn("alias/k") == key["Arn"] == keys.arn(key["Arn"])
+    assert state.facet(Facet.PUBLIC_ACCESS_BLOCK) == PublicAccessBlock(True, True, False, False)
+    policy = state.facet(Facet.POLICY)
+    assert isinstance(policy, PolicyDocument) and policy.statements[0].effect == "Deny"
+    assert state.facet(Facet.WEBSITE) == Website(index_document="index.html")
+    cors = state.facet(Facet.CORS)
+    assert isinstance(cors, tuple) and cors[0].allowed_origins == ("a", "b")
+
+
+def test_only_the_needed_facets_are_read(s3: Any) -> None:
+    calls: list[str] = []
+    collector = _collector()
+    client = collector.clients.client("s3", REGION)
+    client.meta.events.register("before-call.s3.*", lambda model, **_: calls.append(model.name))
+    state = collector.bucket(Target("bare", True, REGION, frozenset({Facet.VERSIONING})))
+    assert [f for f, _ in state.facets] == [Facet.VERSIONING]
+    assert calls == ["GetBucketVersioning"]  # the region came from the listing: no GetBucketLocation
+
+
+def test_a_bucket_that_vanished_reads_as_missing(s3: Any) -> None:
+    state = _collector().bucket(Target("gone-bucket", None, None, frozenset({Facet.VERSIONING})))
+    assert state.exists is False
+
+
+def test_listing_is_paginated_and_complete(s3: Any) -> None:
+    for i in range(3):
+        s3.create_bucket(Bucket=f"more-{i}", CreateBucketConfiguration={"LocationConstraint": REGION})
+    listing = _collector().list_buckets()
+    assert listing.error is None
+    assert sorted(n for n, _ in listing.buckets) == ["bare", "full", "more-0", "more-1", "more-2"]

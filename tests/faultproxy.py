@@ -1,0 +1,103 @@
+"""A small HTTP proxy on 127.0.0.1 that forwards to a moto server and injects faults.
+
+A fault matches on HTTP method, a path substring and a query key (S3 sub-resources are
+query keys: ?policy, ?acl, ?cors ...), and answers with a canned status and S3-style
+error body instead of forwarding, `times` times (None = forever). It also counts requests.
+"""
+
+from __future__ import annotations
+
+import http.client
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+
+@dataclass
+class Fault:
+    method: str
+    path_contains: str
+    query_key: str | None
+    status: int
+    code: str
+    times: int | None = None
+    host_header: str | None = None
+
+
+class FaultProxy:
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream_port = upstream_port
+        self.faults: list[Fault] = []
+        self.requests: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:  # keep test output clean
+                pass
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                fault = proxy._match(self.command, self.path)
+                if fault is not None:
+                    payload = (
+                        f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{fault.code}</Code>"
+                        f"<Message>injected {fault.code}</Message></Error>"
+                    ).encode()
+                    self.send_response(fault.status)
+                    self.send_header("Content-Type", "application/xml")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                    return
+                conn = http.client.HTTPConnection("127.0.0.1", proxy.upstream_port, timeout=30)
+                conn.request(self.command, self.path, body, dict(self.headers))
+                resp = conn.getresponse()
+                data = resp.read()
+                self.send_response(resp.status)
+                for key, value in resp.getheaders():
+                    if key.lower() not in ("content-length", "transfer-encoding", "connection"):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                conn.close()
+
+            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _handle
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def _match(self, method: str, path: str) -> Fault | None:
+        split = urlsplit(path)
+        query = parse_qs(split.query, keep_blank_values=True)
+        with self._lock:
+            self.requests[f"{method} {split.path}?{'&'.join(sorted(query))}"] += 1
+            for fault in self.faults:
+                if fault.method != method or fault.path_contains not in split.path:
+                    continue
+                if fault.query_key is not None and fault.query_key not in query:
+                    continue
+                if fault.query_key is None and query and method == "GET":
+                    continue  # a fault on the bare bucket path must not hit its sub-resources
+                if fault.times is not None:
+                    if fault.times <= 0:
+                        continue
+                    fault.times -= 1
+                return fault
+        return None
+
+    def start(self) -> FaultProxy:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
