@@ -4,17 +4,29 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
-from datetime import datetime, timezone
+from dataclasses import replace
+from datetime import date, datetime, timezone
 
 from auditor import __version__
 from auditor.collect import AwsConfig, Clients, Collector, Listing, Target, collect, unreachable_state
 from auditor.engine import evaluate, facets_needed
-from auditor.model import BucketSpec, BucketState, Report, Result, SpecSet, Status, Unreadable
+from auditor.history import Baseline, apply_baseline
+from auditor.model import SPEC_CONTROLS, BucketSpec, BucketState, Report, Result, SpecSet, Status, Unreadable
 from auditor.rules import by_control
 from auditor.spec.build import effective_spec
+from auditor.waivers import apply_waivers
 
 
-def plan(specs: SpecSet, listing: Listing, only: Sequence[str] = ()) -> list[tuple[BucketSpec | None, Target]]:
+def restrict(spec: BucketSpec, controls: Sequence[str]) -> BucketSpec:
+    """The spec with every control not in `controls` left unstated (so neither read nor judged)."""
+    if not controls:
+        return spec
+    return replace(spec, **{c: None for c in SPEC_CONTROLS if c not in controls})
+
+
+def plan(
+    specs: SpecSet, listing: Listing, only: Sequence[str] = (), controls: Sequence[str] = ()
+) -> list[tuple[BucketSpec | None, Target]]:
     """Which buckets to audit and what to read of each: live buckets and every exact spec name."""
     live = dict(listing.buckets)
     named = [b.name for b in specs.buckets if b.name is not None]
@@ -22,6 +34,7 @@ def plan(specs: SpecSet, listing: Listing, only: Sequence[str] = ()) -> list[tup
     out = []
     for name in names:
         spec = effective_spec(specs, name)
+        spec = restrict(spec, controls) if spec is not None else None
         listed = None if listing.error else name in live
         if spec is None:
             if listed is False:
@@ -39,12 +52,15 @@ def run_audit(
     only: Sequence[str] = (),
     concurrency: int = 8,
     collector: Collector | None = None,
+    controls: Sequence[str] = (),
+    baseline: Baseline | None = None,
+    today: date | None = None,
 ) -> Report:
     """Audit every bucket the specs and the account name; never raises for AWS trouble."""
     started = time.monotonic()
     collector = collector or Collector(Clients(config))
     listing = collector.list_buckets()
-    pairs = plan(specs, listing, only)
+    pairs = plan(specs, listing, only, controls)
     if listing.unreachable and listing.error is not None:
         # Nothing answers at the endpoint: don't spend a retry budget per bucket and facet.
         states: Iterator[BucketState] = (unreachable_state(t, listing.error) for _, t in pairs)
@@ -54,15 +70,19 @@ def run_audit(
     if listing.error is not None:
         results.insert(0, _listing_error(listing.error))
     account = collector.account_id()
-    return Report(
-        generated_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    now = datetime.now(timezone.utc)
+    waived, unused = apply_waivers(results, specs.waivers, today or now.date())
+    report = Report(
+        generated_at=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         tool_version=__version__,
-        results=tuple(results),
+        results=waived,
+        unused_waivers=unused,
         accounts=(account,) if isinstance(account, str) and account else (),
         spec_files=specs.files,
         endpoint_url=config.resolved_endpoint(),
         duration_seconds=round(time.monotonic() - started, 3),
     )
+    return apply_baseline(report, baseline)
 
 
 def _listing_error(error: Unreadable) -> Result:

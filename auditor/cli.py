@@ -12,7 +12,7 @@ import click
 
 from auditor import __version__
 from auditor.errors import AuditorError, SpecError
-from auditor.model import Report, Severity, Status
+from auditor.model import SPEC_CONTROLS, Report, Severity, Status
 
 F = TypeVar("F", bound=Callable[..., Any])
 SEVERITIES = [s.value for s in Severity]
@@ -35,11 +35,14 @@ def _load(paths: Sequence[Path]) -> Any:
     from auditor.spec import load_specs
 
     try:
-        return load_specs(paths)
+        specs = load_specs(paths)
     except SpecError as exc:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
         _fail(f"{len(exc.problems)} problem(s) in the specs; nothing audited")
+    for warning in specs.warnings:
+        click.echo(warning, err=True)
+    return specs
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -58,6 +61,17 @@ def main() -> None:
 @click.option("--region", help="Region for global calls (default: AWS_REGION / the profile's).")
 @click.option("--endpoint-url", help="Send every AWS call (S3, S3 Control, STS, KMS) to this URL.")
 @click.option("--bucket", "buckets", multiple=True, help="Audit only this bucket; repeatable.")
+@click.option("--controls", "controls", multiple=True, type=click.Choice(SPEC_CONTROLS),
+              help="Audit only this control; repeatable.")
+@click.option("--baseline", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A previous JSON report: mark each drift/error new or persisting, fixes resolved.")
+@click.option("--history", "history_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Keep a dated JSON report per run here (and latest.json); the newest earlier "
+                   "one is the baseline unless --baseline is given.")
+@click.option("--history-keep", type=click.IntRange(1), default=30, show_default=True,
+              help="Dated reports to keep in --history.")
+@click.option("--sarif", "sarif_path", help="Also write a SARIF 2.1.0 report to FILE ('-' = stdout).")
+@click.option("--junit", "junit_path", help="Also write a JUnit XML report to FILE ('-' = stdout).")
 @click.option("--fail-on", type=click.Choice(SEVERITIES), default="low", show_default=True,
               help="Exit 1 only for drift at or above this severity.")
 @click.option("--concurrency", type=click.IntRange(1, 256), default=8, show_default=True,
@@ -67,34 +81,59 @@ def main() -> None:
 def audit(
     specs: tuple[Path, ...], json_path: str | None, markdown_path: str | None, out_dir: Path,
     profile: str | None, region: str | None, endpoint_url: str | None, buckets: tuple[str, ...],
+    controls: tuple[str, ...], baseline: Path | None, history_dir: Path | None, history_keep: int,
+    sarif_path: str | None, junit_path: str | None,
     fail_on: str, concurrency: int, quiet: bool, debug: bool,
 ) -> None:
     """Audit live buckets against the specs and write the drift reports."""
     from auditor.audit import run_audit
     from auditor.collect import AwsConfig
+    from auditor.history import load_baseline, previous_report
 
     spec_set = _load(specs)
+    if baseline is None and history_dir is not None:
+        baseline = previous_report(history_dir)
+    try:
+        base = load_baseline(baseline) if baseline is not None else None
+    except AuditorError as exc:
+        _fail(str(exc))
     config = AwsConfig(profile=profile, region=region, endpoint_url=endpoint_url,
                        max_pool_connections=max(10, concurrency * 2))
     try:
-        report = run_audit(spec_set, config, only=buckets, concurrency=concurrency)
+        report = run_audit(spec_set, config, only=buckets, concurrency=concurrency,
+                           controls=controls, baseline=base)
     except AuditorError as exc:
         _fail(str(exc), 3)
     except Exception as exc:  # noqa: BLE001 - a cron job gets a message and exit 3, not a trace
         if debug:
             traceback.print_exc()
         _fail(f"audit failed: {type(exc).__name__}: {exc}", 3)
-    _finish(report, json_path, markdown_path, out_dir, Severity(fail_on), quiet)
+    if history_dir is not None:
+        _keep_history(report, history_dir, history_keep)
+    extra = {"sarif": sarif_path, "junit": junit_path}
+    _finish(report, json_path, markdown_path, out_dir, Severity(fail_on), quiet, extra=extra)
+
+
+def _keep_history(report: Report, directory: Path, keep: int) -> None:
+    from auditor.history import LATEST, history_file, prune
+    from auditor.report import RENDERERS, write_atomic
+
+    text = RENDERERS["json"](report)
+    write_atomic(history_file(directory, report.generated_at), text)
+    write_atomic(directory / LATEST, text)
+    prune(directory, keep)
 
 
 def _finish(report: Report, json_path: str | None, markdown_path: str | None, out_dir: Path,
-            fail_on: Severity, quiet: bool, exit_on_drift: bool = True) -> None:
+            fail_on: Severity, quiet: bool, exit_on_drift: bool = True,
+            extra: dict[str, str | None] | None = None) -> None:
     from auditor.engine import exit_code
     from auditor.report import RENDERERS, write_atomic
 
     targets = {"json": json_path, "markdown": markdown_path}
     if json_path is None and markdown_path is None:
         targets = {"json": str(out_dir / "drift-report.json"), "markdown": str(out_dir / "drift-report.md")}
+    targets.update(extra or {})
     written = []
     for name, target in targets.items():
         if target is not None:
@@ -109,12 +148,16 @@ def _finish(report: Report, json_path: str | None, markdown_path: str | None, ou
 def _print_summary(report: Report, written: list[str]) -> None:
     s = report.summary
     verdict = "compliant" if s.compliant else "NOT compliant"
+    waived = f", {s.waived} waived" if s.waived else ""
     click.echo(f"s3audit: {s.buckets} bucket(s), {s.passed} pass, {s.drift} drift, "
-               f"{s.error} error: {verdict}", err=True)
+               f"{s.error} error{waived}: {verdict}", err=True)
     for r in report.results:
-        if r.status is not Status.PASS:
-            click.echo(f"  {r.status.value:<5} {r.severity.value:<8} {r.bucket} {r.control}: {r.message}",
-                       err=True)
+        if r.status is not Status.PASS or r.change is not None:
+            change = f" [{r.change.value}]" if r.change else ""
+            click.echo(f"  {r.status.value:<6} {r.severity.value:<8} {r.bucket} {r.control}{change}: "
+                       f"{r.message}", err=True)
+    for w in report.unused_waivers:
+        click.echo(f"  unused waiver: {w.bucket} {w.control} (expires {w.expires}, owner {w.owner})", err=True)
     for path in written:
         click.echo(f"  report: {path}", err=True)
 
@@ -142,6 +185,27 @@ def demo(out_dir: Path, specs: tuple[Path, ...]) -> None:
         click.echo(f"  - {line}", err=True)
     # The drift is the demonstration, not a failure: exit 0 unless something could not be read.
     _finish(report, None, None, out_dir, Severity.LOW, quiet=False, exit_on_drift=False)
+
+
+@main.command()
+@click.argument("old", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("new", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def diff(old: Path, new: Path) -> None:
+    """Compare two JSON reports: what is new, persisting and resolved. Exit 1 if anything is new."""
+    from auditor.history import diff_reports, load_baseline
+    from auditor.model import Change
+
+    try:
+        lines = diff_reports(load_baseline(old), load_baseline(new))
+    except AuditorError as exc:
+        _fail(str(exc))
+    for change in (Change.NEW, Change.RESOLVED, Change.PERSISTING):
+        group = [line for line in lines if line.change is change]
+        click.echo(f"{change.value}: {len(group)}")
+        for line in group:
+            was = f" (was {line.before})" if line.before else ""
+            click.echo(f"  {line.key} {line.status}{was}: {line.message}")
+    sys.exit(1 if any(line.change is Change.NEW for line in lines) else 0)
 
 
 @main.command("rules")

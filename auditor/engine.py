@@ -48,7 +48,11 @@ def _judge(
     rule: Rule, ref: BucketRef, want: Any, facets: tuple[Any, ...], state: BucketState,
     spec: BucketSpec | None = None,
 ) -> Result:
-    outcome = rule.check(want, ref, *facets)
+    try:
+        outcome = rule.check(want, ref, *facets)
+    except Exception as exc:  # noqa: BLE001 - fail closed: a rule that cannot decide is an error
+        return _result(rule, ref, state, spec, Status.ERROR, want, None,
+                       f"Could not evaluate {rule.control}: {type(exc).__name__}: {exc}")
     if outcome.ok:
         return _result(rule, ref, state, spec, Status.PASS, want, outcome.actual,
                        f"{rule.title}: {_short(outcome.actual)}")
@@ -66,8 +70,9 @@ def _result(
     want: Any, actual: Any, message: str, remediation: str | None = None,
     differences: tuple[Any, ...] = (),
 ) -> Result:
+    severity = dict(spec.severity).get(rule.control, rule.severity) if spec else rule.severity
     return Result(
-        bucket=ref.name, control=rule.control, status=status, severity=rule.severity,
+        bucket=ref.name, control=rule.control, status=status, severity=severity,
         rule_id=rule.id, expected=want, actual=actual, message=message,
         remediation=remediation, account=state.account_id or None, region=state.region,
         differences=differences if len(differences) > 1 or _has_path(differences) else (),
@@ -92,5 +97,6 @@ def exit_code(report: Report, fail_on: Severity = Severity.LOW) -> int:
     if any(r.status is Status.ERROR for r in report.results):
         return EXIT_INCOMPLETE
     if any(r.status is Status.DRIFT and r.severity.rank >= fail_on.rank for r in report.results):
+        # waived results have status WAIVED and never fail the run
         return EXIT_DRIFT
     return EXIT_OK

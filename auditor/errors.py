@@ -18,10 +18,12 @@ class SpecProblem:
     column: int
     key: str
     message: str
+    level: str = "error"  # "warning": reported, but the spec still loads
 
     def __str__(self) -> str:
         key = f"{self.key}: " if self.key else ""
-        return f"{self.file}:{self.line}:{self.column}: {key}{self.message}"
+        tag = "warning: " if self.level == "warning" else ""
+        return f"{self.file}:{self.line}:{self.column}: {tag}{key}{self.message}"
 
 
 class SpecError(AuditorError):

@@ -16,6 +16,15 @@ class Status(StrEnum):
     PASS = "pass"
     DRIFT = "drift"
     ERROR = "error"
+    WAIVED = "waived"  # a drift or error covered by an unexpired waiver
+
+
+class Change(StrEnum):
+    """How a result compares with the baseline run."""
+
+    NEW = "new"
+    PERSISTING = "persisting"
+    RESOLVED = "resolved"
 
 
 class Severity(StrEnum):
@@ -185,6 +194,7 @@ class BucketSpec:
     lifecycle: tuple[LifecycleRule, ...] | None = None
     cors: tuple[CorsRule, ...] | None = None
     website: WebsiteSpec | Literal[False] | None = None
+    severity: tuple[tuple[str, Severity], ...] = ()  # per-control overrides of the rule default
     sources: tuple[tuple[str, SourceRef], ...] = ()
 
     @property
@@ -199,11 +209,26 @@ class BucketSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class Waiver:
+    """An accepted exception: results of `control` on buckets matching `bucket` until `expires`."""
+
+    bucket: str  # a name or a glob
+    control: str
+    reason: str
+    expires: str  # YYYY-MM-DD, the last day the waiver applies
+    owner: str
+    ticket: str | None = None
+    source: SourceRef | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class SpecSet:
     """Everything loaded from the spec files: exact entries and glob baselines, in file order."""
 
     buckets: tuple[BucketSpec, ...]
     files: tuple[str, ...] = ()
+    waivers: tuple[Waiver, ...] = ()
+    warnings: tuple[str, ...] = ()  # lint findings that do not stop the audit, as file:line: text
 
 
 # --------------------------------------------------------------------------- IAM policies
@@ -407,6 +432,14 @@ class Result:
     region: str | None = None
     differences: tuple[Difference, ...] = ()
     source: SourceRef | None = None
+    change: Change | None = None
+    first_seen: str | None = None
+    waiver: Waiver | None = None
+
+    @property
+    def key(self) -> str:
+        """Stable identity of this check across runs: account, bucket and control."""
+        return f"{self.account or '-'}/{self.bucket}/{self.control}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -415,6 +448,7 @@ class Summary:
     passed: int
     drift: int
     error: int
+    waived: int = 0
 
     @property
     def compliant(self) -> bool:
@@ -431,12 +465,18 @@ class Report:
     endpoint_url: str | None = None
     duration_seconds: float | None = None
     extra: tuple[tuple[str, str], ...] = field(default=())
+    # Waivers that matched no failing result (stale exceptions to clean up), and the
+    # baseline report the `change` of each result was computed against.
+    unused_waivers: tuple[Waiver, ...] = ()
+    baseline: str | None = None
 
     @property
     def summary(self) -> Summary:
+        live = [r for r in self.results if r.bucket != "*"]
         return Summary(
-            buckets=len({r.bucket for r in self.results}),
+            buckets=len({(r.account, r.bucket) for r in live}),
             passed=sum(r.status is Status.PASS for r in self.results),
             drift=sum(r.status is Status.DRIFT for r in self.results),
             error=sum(r.status is Status.ERROR for r in self.results),
+            waived=sum(r.status is Status.WAIVED for r in self.results),
         )

@@ -47,7 +47,11 @@ def to_dict(report: Report) -> dict[str, JsonValue]:
         "summary": _summary(report),
         "results": [result_to_dict(result) for result in report.results],
     }
+    if report.unused_waivers:
+        out["unused_waivers"] = [to_jsonable(w) for w in report.unused_waivers]
     run = _run(report)
+    if report.baseline is not None:
+        run["baseline"] = report.baseline
     if run:
         out["run"] = run
     return out

@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Callable, Iterable
 
-from auditor.model import CONTROLS, Report, Result, Status
+from auditor.model import CONTROLS, Change, Report, Result, Status
 from auditor.report.jsonable import JsonValue, to_jsonable
 
 TITLE = "S3 drift report"
@@ -167,9 +167,7 @@ def _summary(report: Report) -> list[str]:
     summary = report.summary
     counts = [("Buckets", summary.buckets), ("Pass", summary.passed),
               ("Drift", summary.drift), ("Error", summary.error)]
-    waived = getattr(summary, "waived", None)  # added by the waiver work
-    if waived is not None:
-        counts.append(("Waived", int(waived)))
+    counts.append(("Waived", summary.waived))
     verdict = "✅ compliant" if summary.compliant else "❌ not compliant"
     head = [name for name, _ in counts] + ["Verdict"]
     row = [str(n) for _, n in counts] + [verdict]
@@ -190,11 +188,13 @@ def _matrix(report: Report) -> list[str]:
         for bucket in sorted({r.bucket for r in report.results})
     ]
     head = ["Bucket"] + [escape(c) for c in controls]
-    legend = " · ".join(f"{CELL[s]} {s}" for s in ("pass", "drift", "error")) + (
-        f" · {NOT_CHECKED} not checked"
-    )
-    return ["## Bucket × control", _table(head, rows, align=[":--"] + [":-:"] * len(controls)),
-            legend]
+    table = _table(head, rows, align=[":--"] + [":-:"] * len(controls))
+    return ["## Bucket × control", table, _legend(set(cells.values()))]
+
+
+def _legend(present: set[str]) -> str:
+    shown = [s for s in CELL if s in ("pass", "drift", "error") or s in present]
+    return " · ".join([f"{CELL[s]} {s}" for s in shown] + [f"{NOT_CHECKED} not checked"])
 
 
 def _cell(status: str | None) -> str:
@@ -216,11 +216,11 @@ def _drift(report: Report) -> list[str]:
 
 
 def _drift_item(r: Result) -> list[str]:
-    blocks = [f"#### {escape(r.rule_id)} · {escape(r.control)} · {r.severity.value}",
-              escape(r.message)]
-    where = _where(r)
-    if where:
-        blocks.append(where)
+    heading = f"#### {escape(r.rule_id)} · {escape(r.control)} · {r.severity.value}"
+    if r.change is not None:
+        since = f" since {escape(r.first_seen)}" if r.first_seen and r.change is Change.PERSISTING else ""
+        heading += f" · {r.change.value}{since}"
+    blocks = [text for text in (heading, escape(r.message), _where(r)) if text]
     blocks.extend(_value("Expected", r.expected))
     blocks.extend(_value("Actual", r.actual))
     differences = _differences(r)
@@ -289,9 +289,49 @@ def _passing(report: Report) -> list[str]:
     return blocks + ["</details>"]
 
 
-# The page, in order; later work (waivers, changes since a baseline) adds sections here.
+def _changes(report: Report) -> list[str]:
+    """What changed since the baseline run: the first thing a nightly reader wants."""
+    if report.baseline is None:
+        return []
+    groups = [
+        ("New", [r for r in report.results if r.change is Change.NEW]),
+        ("Resolved", [r for r in report.results if r.change is Change.RESOLVED]),
+        ("Persisting", [r for r in report.results if r.change is Change.PERSISTING]),
+    ]
+    counts = ", ".join(f"{len(items)} {name.lower()}" for name, items in groups)
+    blocks = ["## Changes since the baseline", f"Baseline: {escape(report.baseline)} · {counts}"]
+    for name, items in groups:
+        if not items:
+            continue
+        rows = [[escape(r.bucket), escape(r.control), escape(r.status.value), r.severity.value,
+                 escape(r.first_seen or ""), escape(r.message)]
+                for r in sorted(items, key=lambda r: (r.bucket, _control_order(r)))]
+        blocks += [f"### {name}", _table(["Bucket", "Control", "Status", "Severity", "First seen", "Message"], rows)]
+    return blocks
+
+
+def _waived(report: Report) -> list[str]:
+    waived = [r for r in report.results if r.status is Status.WAIVED]
+    blocks: list[str] = []
+    if waived:
+        rows = [[escape(r.bucket), escape(r.control), escape(w.reason), escape(w.owner),
+                 escape(w.expires), escape(w.ticket or ""), escape(r.message)]
+                for r in sorted(waived, key=lambda r: (r.bucket, _control_order(r)))
+                if (w := r.waiver) is not None]
+        blocks += ["## Waived", "Drift accepted by an unexpired waiver; it does not fail the run.",
+                   _table(["Bucket", "Control", "Reason", "Owner", "Expires", "Ticket", "Drift"], rows)]
+    if report.unused_waivers:
+        rows = [[escape(w.bucket), escape(w.control), escape(w.expires), escape(w.owner),
+                 escape(f"{w.source.file}:{w.source.line}" if w.source else "")]
+                for w in report.unused_waivers]
+        blocks += ["## Unused waivers", "These waivers matched no drift: remove them or fix their bucket/control.",
+                   _table(["Bucket", "Control", "Expires", "Owner", "Spec"], rows)]
+    return blocks
+
+
+# The page, in order: changes first, as a nightly reader wants them.
 SECTIONS: tuple[Callable[[Report], list[str]], ...] = (
-    _run, _summary, _matrix, _drift, _errors, _passing,
+    _run, _changes, _summary, _matrix, _drift, _errors, _waived, _passing,
 )
 
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from auditor.model import Condition, PolicyDocument, Principal, Statement
 from auditor.rules._policy_match import (
+    ANY,
+    STAR,
     Lang,
     PolicyTooComplexError,
     absent_truth,
@@ -152,7 +154,7 @@ def _shown(written: tuple[str, ...] | None, negated: tuple[str, ...] | None) -> 
 def _targets(bucket: str) -> tuple[tuple[str, Lang], tuple[str, Lang]]:
     arn = f"arn:aws:s3:::{bucket}"
     # Object keys are at least one character long, hence "?" before the "*".
-    objects = Lang((tuple(f"{arn}/") + (Lang.of(["?*"], fold=False).globs[0]),))
+    objects = Lang((tuple(f"{arn}/") + (ANY, STAR),))
     return (f"the bucket {arn}", Lang.exact(arn)), (f"all objects {arn}/*", objects)
 
 
@@ -173,8 +175,7 @@ def render_condition(cond: Condition) -> str:
 
 
 def plain_http_truth(cond: Condition) -> bool | None:
-    """Whether a condition certainly holds (True), fails (False) or may go either way (None)
-    for a request with aws:SecureTransport false and nothing else known."""
+    """True/False/None: the condition surely holds/fails/may go either way over plain HTTP."""
     op = parse_operator(cond.operator)
     if cond.key == SECURE_TRANSPORT:
         return present_truth(op, "false", cond.values)

@@ -165,8 +165,7 @@ def resource_matches(pattern: str, arn: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Operator:
-    """A condition operator split into its parts, lower-cased: "ForAnyValue:StringLikeIfExists"
-    -> qualifier "foranyvalue", base "stringlike", if_exists True."""
+    """A condition operator, lower-cased and split: ForAnyValue: / StringLike / IfExists."""
 
     qualifier: str
     base: str

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,8 @@ from jsonschema.exceptions import ValidationError, best_match
 
 from auditor.errors import SpecError, SpecProblem
 from auditor.model import SpecSet
-from auditor.spec.build import Entry, build_bucket, effective_spec, matching_entries
-from auditor.spec.lint import lint_entries
+from auditor.spec.build import Entry, build_bucket, build_waivers, effective_spec, matching_entries
+from auditor.spec.lint import lint_entries, lint_waivers
 from auditor.spec.yaml_loader import KeyPath, YamlDocument, load_yaml
 
 __all__ = [
@@ -94,12 +95,13 @@ def _custom(error: ValidationError) -> str | None:
     return custom.replace("{value}", repr(_instance(error))) if isinstance(custom, str) else None
 
 
-def _did_you_mean(word: str, choices: Sequence[str]) -> str:
+def _closest(word: str, choices: Sequence[str]) -> str | None:
+    """The choice `word` is most likely a misspelling of, if any."""
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     # difflib misses a different case ("enabled") and abbreviations ("index").
     close = close or [c for c in choices if c.lower() == word.lower()]
     close = close or [c for c in choices if len(word) >= 3 and c.startswith(word)]
-    return f"; did you mean '{close[0]}'?" if close else ""
+    return close[0] if close else None
 
 
 def _message(error: ValidationError) -> str:
@@ -114,7 +116,8 @@ def _message(error: ValidationError) -> str:
         return f"must be {expected}, not {_show(instance)}"
     if kind == "enum":
         options = [str(o) for o in limit]
-        hint = _did_you_mean(str(instance), options)
+        close = _closest(str(instance), options)
+        hint = f"; did you mean '{close}'?" if close else ""
         return f"{instance!r} is not one of {', '.join(options)}{hint}"
     simple = {
         "const": f"must be {limit!r}, not {instance!r}",
@@ -140,47 +143,62 @@ def _relevant(error: ValidationError) -> ValidationError:
     return error
 
 
-def _one_of_keys(error: ValidationError) -> list[str]:
-    """For oneOf [{required: [a]}, {required: [b]}]: the alternatives present in the instance."""
-    branches = _limit(error) if error.validator == "oneOf" else []
-    instance = _instance(error)
-    if not isinstance(instance, dict) or not all(
-        isinstance(b, dict) and set(b) == {"required"} for b in branches
-    ):
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """One schema problem before it is located; `missing`/`typo_of` relate keys of `owner`."""
+
+    path: KeyPath
+    message: str
+    owner: KeyPath = ()  # the mapping the keys below belong to
+    missing: tuple[str, ...] = ()  # keys whose absence this problem reports
+    typo_of: str | None = None  # for an unknown key: the allowed key it probably misspells
+
+
+def _alternatives(error: ValidationError) -> list[str]:
+    """For oneOf/anyOf whose branches are all `{required: [key]}`: those keys."""
+    branches = _limit(error) if error.validator in ("oneOf", "anyOf") else []
+    if not all(isinstance(b, dict) and set(b) == {"required"} for b in branches):
         return []
-    return [k for b in branches for k in b["required"] if k in instance]
+    return [k for b in branches for k in b["required"]]
 
 
-def _explain(doc: YamlDocument, error: ValidationError) -> Iterator[tuple[KeyPath, str]]:
-    """(path, message) pairs for one error; unknown or missing keys get a path of their own."""
+def _explain(doc: YamlDocument, error: ValidationError) -> Iterator[_Found]:
+    """The problems one error stands for; unknown or missing keys get a path of their own."""
     path: KeyPath = tuple(error.absolute_path)
     instance = _instance(error)
-    if error.validator == "additionalProperties" and isinstance(instance, dict):
+    if not isinstance(instance, dict):
+        yield _Found(path, _message(error))
+    elif error.validator == "additionalProperties":
         allowed = list(_schema_of(error).get("properties", {}))
-        for key in instance:
-            if key not in allowed:
-                hint = _did_you_mean(key, allowed) or f"; allowed keys: {', '.join(allowed)}"
-                yield (*path, key), f"unknown key '{key}'{hint}"
-    elif error.validator == "required" and isinstance(instance, dict):
-        for key in _limit(error):
-            if key not in instance:
-                yield (*path, key), f"required key '{key}' is missing"
-    elif len(present := _one_of_keys(error)) > 1:
-        # Both alternatives given: point at the one written last.
-        last = max(present, key=lambda k: doc.marks.position((*path, k)))
-        yield (*path, last), _message(error)
+        for key in (k for k in instance if k not in allowed):
+            close = _closest(key, allowed)
+            hint = f"did you mean '{close}'?" if close else f"allowed keys: {', '.join(allowed)}"
+            yield _Found((*path, key), f"unknown key '{key}'; {hint}", path, typo_of=close)
+    elif error.validator == "required":
+        for key in (k for k in _limit(error) if k not in instance):
+            yield _Found((*path, key), f"required key '{key}' is missing", path, (key,))
+    elif alternatives := _alternatives(error):
+        present = [k for k in alternatives if k in instance]
+        if present:  # oneOf with several given: point at the one written last
+            last = max(present, key=lambda k: doc.marks.position((*path, k)))
+            yield _Found((*path, last), _message(error))
+        else:
+            yield _Found(path, _message(error), path, tuple(alternatives))
     else:
-        yield path, _message(error)
+        yield _Found(path, _message(error))
 
 
 def _schema_problems(doc: YamlDocument) -> list[tuple[KeyPath, SpecProblem]]:
     if doc.data is None:
         return [((), doc.problem((), "the file is empty; a spec needs 'version: 1' and 'buckets'"))]
-    found: dict[KeyPath, str] = {}
-    for error in _validator().iter_errors(doc.data):
-        for path, message in _explain(doc, _relevant(error)):
-            found.setdefault(path, message)  # one per path: the first (schema order puts type first)
-    return [(path, doc.problem(path, message)) for path, message in found.items()]
+    found = [f for e in _validator().iter_errors(doc.data) for f in _explain(doc, _relevant(e))]
+    # `storage_clas: X` also leaves `storage_class` missing; the typo is the one to report.
+    typos = {(f.owner, f.typo_of) for f in found if f.typo_of}
+    kept: dict[KeyPath, str] = {}
+    for f in found:
+        if not any((f.owner, key) in typos for key in f.missing):
+            kept.setdefault(f.path, f.message)  # one per path: the first (type comes first)
+    return [(path, doc.problem(path, message)) for path, message in kept.items()]
 
 
 def validate_document(doc: YamlDocument) -> list[SpecProblem]:
@@ -236,34 +254,36 @@ def _read(path: Path) -> YamlDocument | SpecProblem:
     return load_yaml(text, str(path))
 
 
-def _load(paths: Sequence[str | Path]) -> tuple[list[Entry], list[str], list[SpecProblem]]:
-    """Clean entries, files read, and every problem found in the files."""
+def _load(paths: Sequence[str | Path]) -> tuple[list[Entry], list[YamlDocument], list[SpecProblem]]:
+    """Clean entries, documents read, and every problem found in the files."""
     files, problems = spec_files(paths)
     entries: list[Entry] = []
-    names: list[str] = []
+    names: list[YamlDocument] = []
+    bad: set[tuple[str, KeyPath]] = set()  # (file, ("buckets", i)) of entries the schema rejected
     for path in files:
         doc = _read(path)
         if isinstance(doc, SpecProblem):
             problems.append(doc)
             continue
-        names.append(doc.file)
+        names.append(doc)
         problems.extend(doc.problems)
         if doc.data is None and doc.problems:
             continue  # a YAML syntax error: there is nothing to validate
         schema_found = _schema_problems(doc)
         problems.extend(problem for _, problem in schema_found)
-        entries.extend(_clean_entries(doc, {path[:2] for path, _ in schema_found}))
-    problems.extend(lint_entries(entries))
+        bad.update((doc.file, path[:2]) for path, _ in schema_found)
+        bad.update((doc.file, ("waivers",)) for path, _ in schema_found if path[:1] == ("waivers",))
+        entries.extend(_entries(doc))
+    problems.extend(lint_entries(entries, lambda e: (e.doc.file, e.path) not in bad))
+    problems.extend(p for doc in names if (doc.file, ("waivers",)) not in bad for p in lint_waivers(doc))
     return entries, names, problems
 
 
-def _clean_entries(doc: YamlDocument, bad: set[KeyPath]) -> Iterator[Entry]:
-    """The document's bucket entries that passed the schema (lint needs well-typed data)."""
+def _entries(doc: YamlDocument) -> Iterator[Entry]:
+    """The document's bucket entries that are mappings (whether schema-valid or not)."""
     buckets = doc.data.get("buckets") if isinstance(doc.data, dict) else None
-    if not isinstance(buckets, list) or ("buckets",) in bad or () in bad:
-        return
-    for index, data in enumerate(buckets):
-        if ("buckets", index) not in bad:
+    for index, data in enumerate(buckets if isinstance(buckets, list) else ()):
+        if isinstance(data, dict):
             yield Entry(doc, index, data)
 
 
@@ -279,7 +299,13 @@ def _sorted(problems: Sequence[SpecProblem]) -> tuple[SpecProblem, ...]:
 
 def load_specs(paths: Sequence[str | Path]) -> SpecSet:
     """Load, validate and build every spec file the paths name; raise SpecError with all problems."""
-    entries, names, problems = _load(paths)
-    if problems:
-        raise SpecError(_sorted(problems))
-    return SpecSet(buckets=tuple(build_bucket(e) for e in entries), files=tuple(names))
+    entries, docs, problems = _load(paths)
+    errors = [p for p in problems if p.level != "warning"]
+    if errors:
+        raise SpecError(_sorted(errors))
+    return SpecSet(
+        buckets=tuple(build_bucket(e) for e in entries),
+        files=tuple(d.file for d in docs),
+        waivers=tuple(w for d in docs for w in build_waivers(d)),
+        warnings=tuple(str(p) for p in _sorted(problems) if p.level == "warning"),
+    )

@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 from auditor.errors import SpecProblem
 from auditor.model import (
+    Severity,
+    Waiver,
     SPEC_CONTROLS,
     BucketSpec,
     CorsRule,
@@ -30,7 +32,7 @@ from auditor.model import (
 )
 from auditor.spec.yaml_loader import KeyPath, YamlDocument
 
-_SOURCE_KEYS = ("name", "match", *SPEC_CONTROLS)
+_SOURCE_KEYS = ("name", "match", *SPEC_CONTROLS, "severity")
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +190,21 @@ def _website(raw: Mapping[str, Any] | bool | None) -> WebsiteSpec | Literal[Fals
     )
 
 
+def build_waivers(doc: YamlDocument) -> tuple[Waiver, ...]:
+    """The document's schema-valid `waivers:` list as typed Waivers, each with its source line."""
+    raw = doc.data.get("waivers") if isinstance(doc.data, Mapping) else None
+    out = []
+    for index, item in enumerate(raw if isinstance(raw, list) else ()):
+        line, column = doc.marks.position(("waivers", index))
+        out.append(Waiver(
+            bucket=str(item["bucket"]), control=str(item["control"]), reason=str(item["reason"]),
+            expires=str(item["expires"]), owner=str(item["owner"]),
+            ticket=str(item["ticket"]) if item.get("ticket") is not None else None,
+            source=SourceRef(doc.file, line, column),
+        ))
+    return tuple(out)
+
+
 def build_bucket(entry: Entry) -> BucketSpec:
     """A schema-valid entry as a typed `BucketSpec`, with a SourceRef per stated key."""
     data = entry.data
@@ -204,6 +221,7 @@ def build_bucket(entry: Entry) -> BucketSpec:
         lifecycle=None if lifecycle is None else lifecycle_rules(lifecycle),
         cors=None if cors is None else cors_rules(cors),
         website=_website(data.get("website")),
+        severity=tuple(sorted((c, Severity(v)) for c, v in (data.get("severity") or {}).items())),
         sources=tuple((key, entry.source(key)) for key in _SOURCE_KEYS if key in data),
     )
 
@@ -243,6 +261,9 @@ def effective_spec(specs: SpecSet, bucket: str) -> BucketSpec | None:
         stated = spec.stated_controls()
         for control in stated:
             values[control] = getattr(spec, control)
+        if spec.severity:  # a top-level key like the others: the most specific mapping wins whole
+            values["severity"] = spec.severity
+            stated = (*stated, "severity")
         for key, ref in spec.sources:
             if key in stated or (key == "name" and spec.name is not None):
                 sources[key] = ref

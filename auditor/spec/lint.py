@@ -7,14 +7,16 @@ keys contradict each other); the rest catch duplicates that would make the merge
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import date
 from itertools import pairwise
 from typing import Any
 
 from auditor.errors import SpecProblem
 from auditor.spec.build import Entry, cors_rule, glob_literals, has_wildcard
-from auditor.spec.yaml_loader import KeyPath
+from auditor.spec.yaml_loader import KeyPath, YamlDocument
 
 # S3 moves objects only "down" this waterfall (AWS user guide, "Transitioning objects
 # using Amazon S3 Lifecycle", supported transitions).
@@ -127,10 +129,13 @@ def _website(entry: Entry) -> Iterator[SpecProblem]:
     if not isinstance(website, Mapping):
         return
     if entry.data.get("tls_only") is True:
-        yield entry.problem(("tls_only",),
+        # A warning, not an error: the contract's own example spec states both, and a
+        # website served only through CloudFront (REST endpoint) can be TLS-only.
+        yield dataclasses.replace(entry.problem(("tls_only",),
                             "tls_only: true contradicts website hosting: the S3 website "
                             "endpoint serves plain HTTP only, so a TLS-only policy would deny "
-                            "every website request (put HTTPS in front with CloudFront instead)")
+                            "every website request (put HTTPS in front with CloudFront instead)"),
+                            level="warning")
     if "redirect_all_requests_to" in website:
         for key in ("index_document", "error_document"):
             if key in website:
@@ -293,10 +298,30 @@ _ENTRY_CHECKS: tuple[Callable[[Entry], Iterator[SpecProblem]], ...] = (
 )
 
 
-def lint_entries(entries: Sequence[Entry]) -> list[SpecProblem]:
-    """Every semantic problem of these schema-valid entries, duplicates across files included."""
+def lint_entries(
+    entries: Sequence[Entry], schema_valid: Callable[[Entry], bool] = lambda _: True
+) -> list[SpecProblem]:
+    """Duplicate entries across all `entries`, then each schema-valid entry's own checks."""
+    # Duplicates only need `name`/`match` to be strings, so they are found even in an entry
+    # with a typo elsewhere; the other checks rely on the schema's types.
     problems = list(duplicate_entries(entries))
-    for entry in entries:
+    for entry in filter(schema_valid, entries):
         for check in _ENTRY_CHECKS:
             problems.extend(check(entry))
     return problems
+
+
+def lint_waivers(doc: YamlDocument) -> Iterator[SpecProblem]:
+    """Waiver dates that are no dates, and waivers that have already expired (a warning)."""
+    raw = doc.data.get("waivers") if isinstance(doc.data, Mapping) else None
+    for index, item in enumerate(raw if isinstance(raw, list) else ()):
+        try:
+            expires = date.fromisoformat(str(item["expires"]))
+        except ValueError:
+            yield doc.problem(("waivers", index, "expires"), f"{item['expires']!r} is not a calendar date")
+            continue
+        if expires < date.today():
+            yield dataclasses.replace(
+                doc.problem(("waivers", index, "expires"),
+                            f"waiver expired on {expires}: it no longer applies"),
+                level="warning")

@@ -86,7 +86,8 @@ def _prod_results() -> list[Result]:
         result(control="tls_only", rule_id="S3-TLS-001", status=Status.DRIFT,
                severity=Severity.HIGH, expected=True, actual=False,
                message="The bucket policy allows requests without TLS; the spec requires TLS only",
-               remediation=f"aws s3api put-bucket-policy --bucket {PROD} --policy file://tls-only.json"),
+               remediation=f"aws s3api put-bucket-policy --bucket {PROD} "
+               "--policy file://tls-only.json"),
         _lifecycle_drift(),
         result(control="website", rule_id="S3-WEB-001", severity=Severity.MEDIUM,
                expected=False, actual=None, message="The bucket is not a website"),

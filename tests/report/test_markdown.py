@@ -88,14 +88,15 @@ def test_run_metadata_and_summary(sample_report: Report) -> None:
     assert "- **Spec files:** specs/amply\\.yaml" in text
     assert "Endpoint" not in text
     assert table_after(text, "## Summary") == [
-        ["Buckets", "Pass", "Drift", "Error", "Verdict"],
-        ["4", "6", "6", "1", "❌ not compliant"],
+        ["Buckets", "Pass", "Drift", "Error", "Waived", "Verdict"],
+        ["4", "6", "6", "1", "0", "❌ not compliant"],
     ]
 
 
 def test_endpoint_and_compliant_verdict(make_result: Callable[..., Result],
                                         make_report: Callable[..., Report]) -> None:
-    text = markdown.render(make_report(results=(make_result(),), endpoint_url="http://localhost:5000"))
+    report = make_report(results=(make_result(),), endpoint_url="http://localhost:5000")
+    text = markdown.render(report)
     assert "- **Endpoint:** http:\u200b//localhost:5000" in text
     assert "✅ compliant" in text and "No drift." in text
     assert "Every checked control could be evaluated." in text
@@ -251,3 +252,11 @@ def test_hostile_remediation_stays_inside_its_fence(make_result: Callable[..., R
     # ...and nothing of it is live outside the fence.
     live = outside_code(text)
     assert "<script" not in live and "](" not in live and "evil" not in live
+
+
+def test_controls_outside_the_known_list_get_a_column_after_them(
+    make_result: Callable[..., Result], make_report: Callable[..., Report]
+) -> None:
+    results = (make_result(control="object_lock", rule_id="S3-OBL-001"), make_result())
+    rows = table_after(markdown.render(make_report(results=results)), "## Bucket × control")
+    assert rows == [["Bucket", "versioning", "object\\_lock"], ["amply-storage-prod", "✅", "✅"]]
