@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 
 from auditor import __version__
 from auditor.collect import AwsConfig, Clients, Collector, Listing, Target, collect, unreachable_state
@@ -54,7 +54,7 @@ def run_audit(
     collector: Collector | None = None,
     controls: Sequence[str] = (),
     baseline: Baseline | None = None,
-    today: date | None = None,
+    now: datetime | None = None,
 ) -> Report:
     """Audit every bucket the specs and the account name; never raises for AWS trouble."""
     started = time.monotonic()
@@ -70,8 +70,8 @@ def run_audit(
     if listing.error is not None:
         results.insert(0, _listing_error(listing.error))
     account = collector.account_id()
-    now = datetime.now(timezone.utc)
-    waived, unused = apply_waivers(results, specs.waivers, today or now.date())
+    now = now or datetime.now(timezone.utc)
+    waived, unused = apply_waivers(results, specs.waivers, now.date())
     report = Report(
         generated_at=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         tool_version=__version__,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import traceback
+from datetime import datetime, timezone
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -78,12 +79,14 @@ def main() -> None:
               help="Buckets read in parallel.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @click.option("--debug", is_flag=True, help="Show a traceback on internal errors.")
+@click.option("--now", type=click.DateTime(["%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d"]), hidden=True,
+              help="Run as if at this UTC time (report time, waiver expiry); for replays and tests.")
 def audit(
     specs: tuple[Path, ...], json_path: str | None, markdown_path: str | None, out_dir: Path,
     profile: str | None, region: str | None, endpoint_url: str | None, buckets: tuple[str, ...],
     controls: tuple[str, ...], baseline: Path | None, history_dir: Path | None, history_keep: int,
     sarif_path: str | None, junit_path: str | None,
-    fail_on: str, concurrency: int, quiet: bool, debug: bool,
+    fail_on: str, concurrency: int, quiet: bool, debug: bool, now: datetime | None,
 ) -> None:
     """Audit live buckets against the specs and write the drift reports."""
     from auditor.audit import run_audit
@@ -101,7 +104,8 @@ def audit(
                        max_pool_connections=max(10, concurrency * 2))
     try:
         report = run_audit(spec_set, config, only=buckets, concurrency=concurrency,
-                           controls=controls, baseline=base)
+                           controls=controls, baseline=base,
+                           now=now.replace(tzinfo=timezone.utc) if now else None)
     except AuditorError as exc:
         _fail(str(exc), 3)
     except Exception as exc:  # noqa: BLE001 - a cron job gets a message and exit 3, not a trace
@@ -164,9 +168,10 @@ def _print_summary(report: Report, written: list[str]) -> None:
 
 @main.command()
 @_specs_option
-def validate(specs: tuple[Path, ...]) -> None:
-    """Check spec files (schema and semantic lint) without touching AWS."""
-    spec_set = _load(specs)
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+def validate(specs: tuple[Path, ...], paths: tuple[Path, ...]) -> None:
+    """Check spec files (schema and semantic lint) without touching AWS; PATHS add to --specs."""
+    spec_set = _load(paths if paths and specs == (Path("specs/"),) else (*specs, *paths))
     click.echo(f"s3audit: {len(spec_set.files)} spec file(s), {len(spec_set.buckets)} bucket "
                f"entr{'y' if len(spec_set.buckets) == 1 else 'ies'}: valid")
 

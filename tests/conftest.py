@@ -74,7 +74,7 @@ def clients_for(endpoint: str | None = None) -> tuple[Any, Any, Any]:
     """(s3, kms, s3control) clients for setting up an account; setup may write, the auditor never does."""
     from auditor.collect import AwsConfig, Clients
 
-    clients = Clients(AwsConfig(region=REGION, endpoint_url=endpoint))
+    clients = Clients(AwsConfig(region=REGION, endpoint_url=endpoint, read_only=False))
     return clients.client("s3"), clients.client("kms"), clients.client("s3control")
 
 

@@ -21,6 +21,14 @@ CONNECT_TIMEOUT = 3
 READ_TIMEOUT = 10
 DEFAULT_REGION = "us-east-1"
 
+# Every operation the auditor may call (the facet table's and the run's); nothing else.
+READ_ONLY_OPERATIONS = frozenset({
+    "ListBuckets", "GetBucketLocation", "GetBucketVersioning", "GetBucketEncryption",
+    "GetPublicAccessBlock", "GetBucketPolicy", "GetBucketAcl", "GetBucketOwnershipControls",
+    "GetBucketLifecycleConfiguration", "GetBucketCors", "GetBucketWebsite",
+    "DescribeKey", "GetCallerIdentity", "AssumeRole", "ListAccounts",
+})
+
 
 @dataclass(frozen=True, slots=True)
 class AwsConfig:
@@ -31,6 +39,7 @@ class AwsConfig:
     connect_timeout: float = CONNECT_TIMEOUT
     read_timeout: float = READ_TIMEOUT
     max_pool_connections: int = 10
+    read_only: bool = True  # refuse every API call outside READ_ONLY_OPERATIONS
 
     def resolved_endpoint(self) -> str | None:
         """--endpoint-url, else AWS_ENDPOINT_URL (we also need it to pick path-style addressing)."""
@@ -71,7 +80,20 @@ class Clients:
         )
         if endpoint and service == "s3control":
             client.meta.events.register("before-sign.s3-control", _strip_account_prefix(endpoint))
+        if self.config.read_only:
+            client.meta.events.register("before-parameter-build", _refuse_writes)
         return client
+
+
+class ReadOnlyViolation(RuntimeError):
+    """An API call outside the read-only allow-list was attempted: a bug, never to be retried."""
+
+
+def _refuse_writes(model: Any, **_: Any) -> None:
+    # Read-only by construction: whatever a future change calls, nothing but these reads
+    # ever leaves the process.
+    if model.name not in READ_ONLY_OPERATIONS:
+        raise ReadOnlyViolation(f"s3audit is read-only; refusing {model.service_model.service_name}:{model.name}")
 
 
 def _strip_account_prefix(endpoint: str) -> Callable[..., None]:

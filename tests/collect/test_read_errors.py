@@ -39,3 +39,21 @@ def test_error_codes_are_classified(facet: Facet, code: str, absent: bool) -> No
         assert isinstance(result, Unreadable)
         assert (result.api, result.code, result.facet) == (spec.api, code, facet)
         assert code in result.describe()
+
+
+def test_every_facet_operation_is_on_the_read_only_allow_list() -> None:
+    from auditor.collect.aws import READ_ONLY_OPERATIONS
+    from auditor.collect.facets import CALLER_IDENTITY
+
+    assert {spec.api for spec in FACETS.values()} | {CALLER_IDENTITY.api, "ListBuckets"} <= READ_ONLY_OPERATIONS
+    assert not any(op.startswith(("Put", "Delete", "Create", "Update")) for op in READ_ONLY_OPERATIONS)
+
+
+def test_a_write_through_the_auditors_clients_fails_loudly() -> None:
+    from auditor.collect.aws import AwsConfig, Clients, ReadOnlyViolation
+
+    s3 = Clients(AwsConfig(region="eu-central-1")).client("s3")
+    with Stubber(s3) as stub:  # even a stubbed (never sent) write is refused before it is built
+        stub.add_response("put_bucket_versioning", {})
+        with pytest.raises(ReadOnlyViolation, match="PutBucketVersioning"):
+            s3.put_bucket_versioning(Bucket="b", VersioningConfiguration={"Status": "Suspended"})
