@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime, timezone
 
@@ -55,9 +55,12 @@ def run_audit(
     controls: Sequence[str] = (),
     baseline: Baseline | None = None,
     now: datetime | None = None,
+    deadline_seconds: float | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Report:
     """Audit every bucket the specs and the account name; never raises for AWS trouble."""
     started = time.monotonic()
+    deadline = None if deadline_seconds is None else started + deadline_seconds
     collector = collector or Collector(Clients(config))
     listing = collector.list_buckets()
     pairs = plan(specs, listing, only, controls)
@@ -65,7 +68,9 @@ def run_audit(
         # Nothing answers at the endpoint: don't spend a retry budget per bucket and facet.
         states: Iterator[BucketState] = (unreachable_state(t, listing.error) for _, t in pairs)
     else:
-        states = collect(collector, (t for _, t in pairs), concurrency)
+        states = collect(collector, (t for _, t in pairs), concurrency, deadline)
+    if progress is not None:
+        states = _counted(states, len(pairs), progress)
     results = list(evaluate(zip((s for s, _ in pairs), states)))
     if listing.error is not None:
         results.insert(0, _listing_error(listing.error))
@@ -83,6 +88,12 @@ def run_audit(
         duration_seconds=round(time.monotonic() - started, 3),
     )
     return apply_baseline(report, baseline)
+
+
+def _counted(states: Iterator[BucketState], total: int, progress: Callable[[int, int], None]) -> Iterator[BucketState]:
+    for done, state in enumerate(states, 1):
+        progress(done, total)
+        yield state
 
 
 def _listing_error(error: Unreadable) -> Result:

@@ -77,6 +77,8 @@ def main() -> None:
               help="Exit 1 only for drift at or above this severity.")
 @click.option("--concurrency", type=click.IntRange(1, 256), default=8, show_default=True,
               help="Buckets read in parallel.")
+@click.option("--deadline", type=click.FloatRange(min=1), metavar="SECONDS",
+              help="Whole-run limit: buckets not read by then are `error`, and the reports are still written.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @click.option("--debug", is_flag=True, help="Show a traceback on internal errors.")
 @click.option("--now", type=click.DateTime(["%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d"]), hidden=True,
@@ -86,7 +88,8 @@ def audit(
     profile: str | None, region: str | None, endpoint_url: str | None, buckets: tuple[str, ...],
     controls: tuple[str, ...], baseline: Path | None, history_dir: Path | None, history_keep: int,
     sarif_path: str | None, junit_path: str | None,
-    fail_on: str, concurrency: int, quiet: bool, debug: bool, now: datetime | None,
+    fail_on: str, concurrency: int, deadline: float | None, quiet: bool, debug: bool,
+    now: datetime | None,
 ) -> None:
     """Audit live buckets against the specs and write the drift reports."""
     from auditor.audit import run_audit
@@ -103,9 +106,11 @@ def audit(
     config = AwsConfig(profile=profile, region=region, endpoint_url=endpoint_url,
                        max_pool_connections=max(10, concurrency * 2))
     try:
-        report = run_audit(spec_set, config, only=buckets, concurrency=concurrency,
-                           controls=controls, baseline=base,
-                           now=now.replace(tzinfo=timezone.utc) if now else None)
+        with _Progress(enabled=not quiet and sys.stderr.isatty()) as progress:
+            report = run_audit(spec_set, config, only=buckets, concurrency=concurrency,
+                               controls=controls, baseline=base, deadline_seconds=deadline,
+                               now=now.replace(tzinfo=timezone.utc) if now else None,
+                               progress=progress.update if progress.enabled else None)
     except AuditorError as exc:
         _fail(str(exc), 3)
     except Exception as exc:  # noqa: BLE001 - a cron job gets a message and exit 3, not a trace
@@ -116,6 +121,27 @@ def audit(
         _keep_history(report, history_dir, history_keep)
     extra = {"sarif": sarif_path, "junit": junit_path}
     _finish(report, json_path, markdown_path, out_dir, Severity(fail_on), quiet, extra=extra)
+
+
+class _Progress:
+    """A click progress bar on stderr, created once the number of buckets is known."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._bar: Any = None
+
+    def update(self, done: int, total: int) -> None:
+        if self._bar is None:
+            self._bar = click.progressbar(length=total, label="auditing buckets", file=sys.stderr)
+            self._bar.__enter__()
+        self._bar.update(1)
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(*exc)
 
 
 def _keep_history(report: Report, directory: Path, keep: int) -> None:

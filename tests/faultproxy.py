@@ -23,7 +23,8 @@ class Fault:
     status: int
     code: str
     times: int | None = None
-    host_header: str | None = None
+    reset: bool = False  # drop the connection without an answer (a connection reset)
+    exact: bool = False  # path must equal path_contains (e.g. "/" for ListBuckets only)
 
 
 class FaultProxy:
@@ -44,6 +45,10 @@ class FaultProxy:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 fault = proxy._match(self.command, self.path)
+                if fault is not None and fault.reset:
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return
                 if fault is not None:
                     payload = (
                         f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{fault.code}</Code>"
@@ -83,9 +88,11 @@ class FaultProxy:
             for fault in self.faults:
                 if fault.method != method or fault.path_contains not in split.path:
                     continue
+                if fault.exact and split.path != fault.path_contains:
+                    continue
                 if fault.query_key is not None and fault.query_key not in query:
                     continue
-                if fault.query_key is None and query and method == "GET":
+                if fault.query_key is None and query and method == "GET" and not fault.exact:
                     continue  # a fault on the bare bucket path must not hit its sub-resources
                 if fault.times is not None:
                     if fault.times <= 0:

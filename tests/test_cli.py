@@ -237,3 +237,34 @@ def test_validate_accepts_the_shipped_specs() -> None:
     result = CliRunner().invoke(main, ["validate", "--specs", str(SPECS)])
     assert result.exit_code == 0, result.output
     assert "valid" in result.output
+
+
+def test_a_stalled_response_past_the_deadline_is_an_error_and_reports_are_written(
+    seeded_server: str, tmp_path: Path
+) -> None:
+    """A read that never answers: the run still ends by its --deadline, with a complete report."""
+    import threading
+    import time as _time
+
+    proxy = FaultProxy(int(seeded_server.rsplit(":", 1)[1])).start()
+    release = threading.Event()
+    original = proxy._match
+
+    def stall(method: str, path: str) -> Fault | None:
+        if method == "GET" and path.startswith("/amply-widgets-prod?cors"):
+            release.wait(30)  # hold the response well past the deadline and the read timeout
+        return original(method, path)
+
+    proxy._match = stall  # type: ignore[method-assign]
+    started = _time.monotonic()
+    try:
+        code, report, _ = audit(proxy.url, tmp_path, "--deadline", "3")
+    finally:
+        release.set()
+        proxy.stop()
+    assert _time.monotonic() - started < 20
+    # the unfinished bucket's controls are errors; every other bucket was audited
+    assert not_passing(report) == [("amply-widgets-prod", "cors", "error"), ("amply-widgets-prod", "region", "error")]
+    assert all("DeadlineExceeded" in r["message"] for r in report["results"] if r["status"] == "error")
+    assert sum(r["status"] == "pass" for r in report["results"]) == 16
+    assert code == 3

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator
+import time
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -164,11 +166,36 @@ def _listing_error(exc: Exception) -> Unreadable:
 
 def unreachable_state(target: Target, error: Unreadable) -> BucketState:
     """Every facet of the target unread for the reason the endpoint could not be reached."""
-    facets = tuple((f, Unreadable(f, error.api, error.code, error.message)) for f in sorted(target.facets))
-    return BucketState(target.name, "", target.region, True, facets)
+    return failed_state(target, error.api, error.code, error.message)
 
 
-def collect(collector: Collector, targets: Iterable[Target], concurrency: int = 8) -> Iterator[BucketState]:
-    """Read every target with a bounded pool, yielding states in target order."""
-    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        yield from pool.map(collector.bucket, targets)
+def failed_state(target: Target, api: str, code: str, message: str) -> BucketState:
+    """Every facet of the target unread for one reason (deadline passed, collector bug)."""
+    facets = tuple((f, Unreadable(f, api, code, message)) for f in sorted(target.facets))
+    return BucketState(target.name, "", target.region, target.listed is not False, facets)
+
+
+def collect(
+    collector: Collector, targets: Iterable[Target], concurrency: int = 8, deadline: float | None = None
+) -> Iterator[BucketState]:
+    """Read every target with a bounded pool, yielding states in target order.
+
+    `deadline` is a time.monotonic() value: buckets not read by then come back with every
+    facet Unreadable("DeadlineExceeded"), so the run still reports (and never hangs).
+    """
+    todo = list(targets)
+    pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="s3audit")
+    futures = [pool.submit(collector.bucket, t) for t in todo]
+    try:
+        for target, future in zip(todo, futures):
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            try:
+                yield future.result(timeout=remaining)
+            except FutureTimeout:
+                yield failed_state(target, "(run)", "DeadlineExceeded",
+                                   "the run's deadline passed before this bucket was read")
+            except Exception as exc:  # noqa: BLE001 - fail closed on a collector bug, keep going
+                yield failed_state(target, "(collector)", type(exc).__name__, str(exc))
+    finally:
+        # In-flight reads end by their own connect/read timeouts; queued ones are dropped.
+        pool.shutdown(wait=deadline is None, cancel_futures=True)
