@@ -58,7 +58,19 @@ def main() -> None:
 @click.option("--markdown", "markdown_path", help="Write the Markdown report to FILE ('-' = stdout).")
 @click.option("--out", "out_dir", default="reports/", show_default=True, type=click.Path(path_type=Path),
               help="Directory for both reports when neither --json nor --markdown is given.")
-@click.option("--profile", help="AWS profile (default: the standard credentials chain).")
+@click.option("--profile", "profiles", multiple=True,
+              help="AWS profile (default: the standard credentials chain); repeat for several accounts.")
+@click.option("--role-arn", "role_arns", multiple=True,
+              help="Audit the account of this role (assumed with STS); repeatable.")
+@click.option("--roles-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="File of roles to assume, one 'ROLE-ARN [EXTERNAL-ID]' per line.")
+@click.option("--external-id", help="External id for --role-arn roles.")
+@click.option("--session-name", default="s3audit", show_default=True, help="STS role session name.")
+@click.option("--org-role", metavar="ROLE-NAME",
+              help="Audit every active account of the Organization through this role.")
+@click.option("--shard", metavar="K/N",
+              help="Audit slice K of N (by bucket name); 'N' alone takes K from JOB_COMPLETION_INDEX "
+                   "or AWS_BATCH_JOB_ARRAY_INDEX (0-based).")
 @click.option("--region", help="Region for global calls (default: AWS_REGION / the profile's).")
 @click.option("--endpoint-url", help="Send every AWS call (S3, S3 Control, STS, KMS) to this URL.")
 @click.option("--bucket", "buckets", multiple=True, help="Audit only this bucket; repeatable.")
@@ -85,7 +97,9 @@ def main() -> None:
               help="Run as if at this UTC time (report time, waiver expiry); for replays and tests.")
 def audit(
     specs: tuple[Path, ...], json_path: str | None, markdown_path: str | None, out_dir: Path,
-    profile: str | None, region: str | None, endpoint_url: str | None, buckets: tuple[str, ...],
+    profiles: tuple[str, ...], role_arns: tuple[str, ...], roles_file: Path | None,
+    external_id: str | None, session_name: str, org_role: str | None, shard: str | None,
+    region: str | None, endpoint_url: str | None, buckets: tuple[str, ...],
     controls: tuple[str, ...], baseline: Path | None, history_dir: Path | None, history_keep: int,
     sarif_path: str | None, junit_path: str | None,
     fail_on: str, concurrency: int, deadline: float | None, quiet: bool, debug: bool,
@@ -103,14 +117,19 @@ def audit(
         base = load_baseline(baseline) if baseline is not None else None
     except AuditorError as exc:
         _fail(str(exc))
-    config = AwsConfig(profile=profile, region=region, endpoint_url=endpoint_url,
-                       max_pool_connections=max(10, concurrency * 2))
+    config = AwsConfig(profile=profiles[0] if len(profiles) == 1 else None, region=region,
+                       endpoint_url=endpoint_url, max_pool_connections=max(10, concurrency * 2))
+    shard_slice = _shard(shard)
+    roles = _roles(role_arns, roles_file, external_id)
     try:
+        collectors, account_errors = _accounts(config, profiles, roles, session_name, org_role)
         with _Progress(enabled=not quiet and sys.stderr.isatty()) as progress:
             report = run_audit(spec_set, config, only=buckets, concurrency=concurrency,
                                controls=controls, baseline=base, deadline_seconds=deadline,
                                now=now.replace(tzinfo=timezone.utc) if now else None,
-                               progress=progress.update if progress.enabled else None)
+                               progress=progress.update if progress.enabled else None,
+                               collectors=collectors, account_errors=account_errors,
+                               shard=shard_slice)
     except AuditorError as exc:
         _fail(str(exc), 3)
     except Exception as exc:  # noqa: BLE001 - a cron job gets a message and exit 3, not a trace
@@ -121,6 +140,52 @@ def audit(
         _keep_history(report, history_dir, history_keep)
     extra = {"sarif": sarif_path, "junit": junit_path}
     _finish(report, json_path, markdown_path, out_dir, Severity(fail_on), quiet, extra=extra)
+
+
+def _roles(role_arns: tuple[str, ...], roles_file: Path | None, external_id: str | None) -> list[Any]:
+    from auditor.collect.accounts import ROLE_ARN, Role, read_roles_file
+
+    for arn in role_arns:
+        if not ROLE_ARN.match(arn):
+            raise click.BadParameter(f"{arn!r} is not an IAM role ARN", param_hint="--role-arn")
+    roles = [Role(arn, external_id) for arn in role_arns]
+    if roles_file is not None:
+        try:
+            roles += read_roles_file(roles_file)
+        except AuditorError as exc:
+            _fail(str(exc))
+    return roles
+
+
+def _accounts(config: Any, profiles: tuple[str, ...], roles: list[Any], session_name: str,
+              org_role: str | None) -> tuple[list[Any], list[Any]]:
+    from auditor.audit import account_error
+    from auditor.collect import Collector
+    from auditor.collect.accounts import open_accounts
+
+    many = profiles if len(profiles) > 1 else ()
+    clients, failures = open_accounts(config, many, roles, org_role, session_name)
+    return ([Collector(c) for c in clients],
+            [account_error(f.account, f.label, f.error) for f in failures])
+
+
+def _shard(text: str | None) -> Any:
+    import os
+
+    from auditor.audit import Shard
+
+    if text is None:
+        return None
+    k, _, n = text.rpartition("/")
+    if not k:
+        index = os.environ.get("JOB_COMPLETION_INDEX") or os.environ.get("AWS_BATCH_JOB_ARRAY_INDEX")
+        if index is None or not index.isdigit():
+            raise click.BadParameter("K/N, or N with JOB_COMPLETION_INDEX / AWS_BATCH_JOB_ARRAY_INDEX set",
+                                     param_hint="--shard")
+        k = str(int(index) + 1)
+    if not (k.isdigit() and n.isdigit() and 1 <= int(k) <= int(n)):
+        raise click.BadParameter(f"{text!r} is not K/N with 1 <= K <= N", param_hint="--shard")
+    return Shard(int(k), int(n))
 
 
 class _Progress:
@@ -237,6 +302,28 @@ def diff(old: Path, new: Path) -> None:
             was = f" (was {line.before})" if line.before else ""
             click.echo(f"  {line.key} {line.status}{was}: {line.message}")
     sys.exit(1 if any(line.change is Change.NEW for line in lines) else 0)
+
+
+@main.command()
+@click.argument("reports", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "json_path", help="Write the merged JSON report to FILE ('-' = stdout).")
+@click.option("--markdown", "markdown_path", help="Write the merged Markdown report to FILE.")
+@click.option("--out", "out_dir", default="reports/", show_default=True, type=click.Path(path_type=Path))
+@click.option("--sarif", "sarif_path", help="Also write SARIF to FILE.")
+@click.option("--junit", "junit_path", help="Also write JUnit XML to FILE.")
+@click.option("--fail-on", type=click.Choice(SEVERITIES), default="low", show_default=True)
+@click.option("--quiet", "-q", is_flag=True)
+def merge(reports: tuple[Path, ...], json_path: str | None, markdown_path: str | None, out_dir: Path,
+          sarif_path: str | None, junit_path: str | None, fail_on: str, quiet: bool) -> None:
+    """Combine shard reports (from --shard runs) into one report; exit code as for audit."""
+    from auditor.report.load import load_report, merge_reports
+
+    try:
+        merged = merge_reports([load_report(p) for p in reports])
+    except AuditorError as exc:
+        _fail(str(exc))
+    _finish(merged, json_path, markdown_path, out_dir, Severity(fail_on), quiet,
+            extra={"sarif": sarif_path, "junit": junit_path})
 
 
 @main.command("rules")

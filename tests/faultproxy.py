@@ -25,6 +25,7 @@ class Fault:
     times: int | None = None
     reset: bool = False  # drop the connection without an answer (a connection reset)
     exact: bool = False  # path must equal path_contains (e.g. "/" for ListBuckets only)
+    body_contains: bytes | None = None  # e.g. b"Action=AssumeRole" and a role ARN for STS
 
 
 class FaultProxy:
@@ -44,16 +45,16 @@ class FaultProxy:
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                fault = proxy._match(self.command, self.path)
+                fault = proxy._match(self.command, self.path, body)
                 if fault is not None and fault.reset:
                     self.close_connection = True
                     self.connection.shutdown(2)
                     return
                 if fault is not None:
-                    payload = (
-                        f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{fault.code}</Code>"
-                        f"<Message>injected {fault.code}</Message></Error>"
-                    ).encode()
+                    error = f"<Error><Code>{fault.code}</Code><Message>injected {fault.code}</Message></Error>"
+                    if b"Action=" in body:  # query-protocol services (STS) wrap their errors
+                        error = f"<ErrorResponse>{error}</ErrorResponse>"
+                    payload = f"<?xml version='1.0' encoding='UTF-8'?>{error}".encode()
                     self.send_response(fault.status)
                     self.send_header("Content-Type", "application/xml")
                     self.send_header("Content-Length", str(len(payload)))
@@ -80,7 +81,7 @@ class FaultProxy:
         self.url = f"http://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def _match(self, method: str, path: str) -> Fault | None:
+    def _match(self, method: str, path: str, body: bytes = b"") -> Fault | None:
         split = urlsplit(path)
         query = parse_qs(split.query, keep_blank_values=True)
         with self._lock:
@@ -89,6 +90,8 @@ class FaultProxy:
                 if fault.method != method or fault.path_contains not in split.path:
                     continue
                 if fault.exact and split.path != fault.path_contains:
+                    continue
+                if fault.body_contains is not None and fault.body_contains not in body:
                     continue
                 if fault.query_key is not None and fault.query_key not in query:
                     continue

@@ -250,10 +250,10 @@ def test_a_stalled_response_past_the_deadline_is_an_error_and_reports_are_writte
     release = threading.Event()
     original = proxy._match
 
-    def stall(method: str, path: str) -> Fault | None:
+    def stall(method: str, path: str, body: bytes = b"") -> Fault | None:
         if method == "GET" and path.startswith("/amply-widgets-prod?cors"):
             release.wait(30)  # hold the response well past the deadline and the read timeout
-        return original(method, path)
+        return original(method, path, body)
 
     proxy._match = stall  # type: ignore[method-assign]
     started = _time.monotonic()

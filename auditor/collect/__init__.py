@@ -176,18 +176,18 @@ def failed_state(target: Target, api: str, code: str, message: str) -> BucketSta
 
 
 def collect(
-    collector: Collector, targets: Iterable[Target], concurrency: int = 8, deadline: float | None = None
+    jobs: Iterable[tuple[Collector, Target]], concurrency: int = 8, deadline: float | None = None
 ) -> Iterator[BucketState]:
-    """Read every target with a bounded pool, yielding states in target order.
+    """Read every target (each with its account's collector) with one bounded pool, in order.
 
     `deadline` is a time.monotonic() value: buckets not read by then come back with every
     facet Unreadable("DeadlineExceeded"), so the run still reports (and never hangs).
     """
-    todo = list(targets)
+    todo = list(jobs)
     pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="s3audit")
-    futures = [pool.submit(collector.bucket, t) for t in todo]
+    futures = [pool.submit(collector.bucket, target) for collector, target in todo]
     try:
-        for target, future in zip(todo, futures):
+        for (_, target), future in zip(todo, futures):
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
             try:
                 yield future.result(timeout=remaining)

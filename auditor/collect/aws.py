@@ -49,9 +49,9 @@ class AwsConfig:
 class Clients:
     """Thread-safe cache of boto3 clients. Sessions are not thread-safe; clients are."""
 
-    def __init__(self, config: AwsConfig) -> None:
+    def __init__(self, config: AwsConfig, session: boto3.session.Session | None = None) -> None:
         self.config = config
-        self.session = boto3.session.Session(profile_name=config.profile, region_name=config.region)
+        self.session = session or boto3.session.Session(profile_name=config.profile, region_name=config.region)
         self.default_region = self.session.region_name or DEFAULT_REGION
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from auditor.model import Report
-from auditor.report import json_report, markdown
+from auditor.report import json_report, junit, markdown, sarif
 from auditor.report.write import write_atomic
 
 RENDERERS: dict[str, Callable[[Report], str]] = {
     "json": json_report.render,
     "markdown": markdown.render,
+    "sarif": sarif.render,
+    "junit": junit.render,
 }
 
 __all__ = ["RENDERERS", "json_report", "markdown", "write_atomic"]

@@ -1,0 +1,251 @@
+"""The SARIF report: valid against the published SARIF 2.1.0 schema, one result per finding."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from auditor.model import Change, Report, Result, Severity, SourceRef, Status, Waiver
+from auditor.report import RENDERERS, sarif
+from auditor.rules import RULES
+
+# The OASIS SARIF 2.1.0 schema (errata 01), verbatim from oasis-tcs/sarif-spec; see README.md.
+SCHEMA_PATH = Path(__file__).parent / "schemas" / "sarif-schema-2.1.0.json"
+ACCOUNT = "111122223333"
+PROD = "amply-storage-prod"
+WEB = "amply-web-assets"
+HOSTILE = 'Tag <script>alert("x")</script> & "quoted"\nsecond line'
+WAIVER = Waiver(
+    bucket="amply-web-*", control="cors", reason="Partner uploads until the migration",
+    expires="2026-12-31", owner="web-team", ticket="OPS-42",
+    source=SourceRef("specs/waivers.yaml", 3, 5),
+)
+
+
+@pytest.fixture(scope="module")
+def validator() -> jsonschema.protocols.Validator:
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    jsonschema.Draft4Validator.check_schema(schema)
+    return jsonschema.Draft4Validator(schema, format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER)
+
+
+@pytest.fixture
+def report(make_result: Callable[..., Result]) -> Report:
+    """A pass, a drift with a spec line, an error, a waived result and a new drift."""
+    return Report(
+        generated_at="2026-11-24T23:00:00Z", tool_version="0.1.0", accounts=(ACCOUNT,),
+        results=(
+            make_result(source=SourceRef("specs/amply.yaml", 5, 5)),
+            make_result(control="tls_only", rule_id="S3-TLS-001", status=Status.DRIFT,
+                        severity=Severity.HIGH, expected=True, actual=False,
+                        message="The bucket policy allows requests without TLS",
+                        remediation=f"aws s3api put-bucket-policy --bucket {PROD} --policy x",
+                        source=SourceRef("specs/amply.yaml", 12, 5),
+                        change=Change.PERSISTING, first_seen="2026-11-01T00:00:00Z"),
+            make_result(bucket=WEB, control="public_access", rule_id="S3-PUB-001",
+                        status=Status.ERROR, severity=Severity.CRITICAL, expected="read",
+                        actual=None, message="Could not evaluate public_access: "
+                        "GetBucketPolicy failed (AccessDenied): Access Denied"),
+            make_result(bucket=WEB, control="cors", rule_id="S3-COR-001", status=Status.WAIVED,
+                        expected=[], actual=[{"allowed_origins": ["*"]}],
+                        message="CORS allows origin *; the spec allows none",
+                        source=SourceRef("specs/amply.yaml", 30, 5), waiver=WAIVER),
+            make_result(control="lifecycle", rule_id="S3-LCY-001", status=Status.DRIFT,
+                        severity=Severity.LOW, expected=[], actual=[{"id": "cleanup"}],
+                        message="Lifecycle rule cleanup is not in the spec",
+                        source=SourceRef("specs/amply.yaml", 20, 5),
+                        change=Change.NEW, first_seen="2026-11-24T23:00:00Z"),
+        ),
+    )
+
+
+def _doc(report: Report) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(sarif.render(report))
+    return doc
+
+
+def _results(report: Report) -> dict[str, dict[str, Any]]:
+    """SARIF results keyed by control."""
+    return {r["properties"]["control"]: r for r in _doc(report)["runs"][0]["results"]}
+
+
+def test_output_is_valid_against_the_published_sarif_schema(
+    report: Report, validator: jsonschema.protocols.Validator,
+) -> None:
+    doc = _doc(report)
+    assert list(validator.iter_errors(doc)) == []
+    assert doc["$schema"] == "https://json.schemastore.org/sarif-2.1.0.json"
+    assert doc["version"] == "2.1.0"
+    assert len(doc["runs"]) == 1
+
+
+def test_the_schema_is_live_a_wrong_level_is_rejected(
+    report: Report, validator: jsonschema.protocols.Validator,
+) -> None:
+    doc = _doc(report)
+    doc["runs"][0]["results"][0]["level"] = "fatal"
+    assert not validator.is_valid(doc)
+
+
+def test_shipped_schema_is_the_oasis_sarif_2_1_0_schema() -> None:
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    assert schema["id"].startswith("https://docs.oasis-open.org/sarif/sarif/v2.1.0/")
+    assert schema["properties"]["version"]["enum"] == ["2.1.0"]
+
+
+def test_one_result_per_drift_error_and_waiver_none_for_pass(report: Report) -> None:
+    results = _doc(report)["runs"][0]["results"]
+    assert [r["properties"]["control"] for r in results] == [
+        "tls_only", "public_access", "cors", "lifecycle",
+    ]
+    assert [r["ruleId"] for r in results] == ["S3-TLS-001", "S3-PUB-001", "S3-COR-001", "S3-LCY-001"]
+
+
+def test_levels_follow_status_and_severity(report: Report) -> None:
+    levels = {control: r["level"] for control, r in _results(report).items()}
+    assert levels == {"tls_only": "error", "public_access": "error", "cors": "warning",
+                      "lifecycle": "note"}
+
+
+def test_error_result_says_the_control_could_not_be_evaluated(report: Report) -> None:
+    text = _results(report)["public_access"]["message"]["text"]
+    assert text.startswith(f"Could not evaluate public_access on bucket {WEB}")
+    assert "AccessDenied" in text
+
+
+def test_drift_message_names_bucket_control_and_expected_vs_actual(report: Report) -> None:
+    text = _results(report)["tls_only"]["message"]["text"]
+    assert text == (f"{PROD} tls_only: The bucket policy allows requests without TLS. "
+                    "Expected true; actual false.")
+
+
+def test_location_is_the_spec_line_and_the_bucket(report: Report) -> None:
+    (location,) = _results(report)["tls_only"]["locations"]
+    physical = location["physicalLocation"]
+    assert physical["artifactLocation"]["uri"] == "specs/amply.yaml"
+    assert physical["region"]["startLine"] == 12
+    assert location["logicalLocations"] == [
+        {"name": PROD, "fullyQualifiedName": f"{ACCOUNT}/{PROD}", "kind": "resource"},
+    ]
+
+
+def test_result_without_a_source_is_located_on_the_bucket_only(report: Report) -> None:
+    (location,) = _results(report)["public_access"]["locations"]
+    assert "physicalLocation" not in location
+    assert location["logicalLocations"][0]["fullyQualifiedName"] == f"{ACCOUNT}/{WEB}"
+
+
+def test_bucket_without_a_known_account_is_named_alone(
+    report: Report, make_result: Callable[..., Result],
+) -> None:
+    missing = make_result(bucket="amply-backups", control="exists", rule_id="S3-BKT-001",
+                          status=Status.DRIFT, account=None, expected=True, actual=False,
+                          message="Bucket amply-backups does not exist")
+    (result,) = _doc(replace(report, results=(missing,)))["runs"][0]["results"]
+    assert result["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] == "amply-backups"
+    assert result["partialFingerprints"] == {"s3audit/v1": "-/amply-backups/exists"}
+
+
+def test_only_the_waived_result_is_suppressed_with_its_reason(report: Report) -> None:
+    results = _results(report)
+    assert results["cors"]["suppressions"] == [{
+        "kind": "external", "status": "accepted",
+        "justification": "Partner uploads until the migration",
+        "location": {"physicalLocation": {
+            "artifactLocation": {"uri": "specs/waivers.yaml"},
+            "region": {"startLine": 3, "startColumn": 5},
+        }},
+        "properties": {"owner": "web-team", "expires": "2026-12-31", "ticket": "OPS-42"},
+    }]
+    assert [c for c, r in results.items() if "suppressions" in r] == ["cors"]
+
+
+def test_partial_fingerprints_are_the_stable_result_key(report: Report) -> None:
+    before = {c: r["partialFingerprints"] for c, r in _results(report).items()}
+    # Another run: new timestamp, reworded messages, different line numbers.
+    later = replace(report, generated_at="2026-12-01T00:00:00Z", results=tuple(
+        replace(r, message=r.message + " (again)", source=None) for r in report.results
+    ))
+    after = {c: r["partialFingerprints"] for c, r in _results(later).items()}
+    assert after == before
+    assert before["tls_only"] == {"s3audit/v1": f"{ACCOUNT}/{PROD}/tls_only"}
+    assert len({fp["s3audit/v1"] for fp in before.values()}) == len(before)
+
+
+def test_change_and_first_seen_are_carried(report: Report) -> None:
+    results = _results(report)
+    assert results["lifecycle"]["baselineState"] == "new"
+    assert results["lifecycle"]["properties"]["change"] == "new"
+    assert results["tls_only"]["baselineState"] == "unchanged"
+    assert results["tls_only"]["properties"]["first_seen"] == "2026-11-01T00:00:00Z"
+    assert "baselineState" not in results["public_access"]
+
+
+def test_result_properties_carry_the_report_fields(report: Report) -> None:
+    props = _results(report)["tls_only"]["properties"]
+    assert props == {
+        "bucket": PROD, "account": ACCOUNT, "region": "eu-central-1", "control": "tls_only",
+        "severity": "high", "status": "drift", "change": "persisting",
+        "first_seen": "2026-11-01T00:00:00Z",
+        "remediation": f"aws s3api put-bucket-policy --bucket {PROD} --policy x",
+        "expected": True, "actual": False,
+    }
+
+
+def test_rules_come_from_the_registry_with_code_scanning_severity(report: Report) -> None:
+    driver = _doc(report)["runs"][0]["tool"]["driver"]
+    assert driver["name"] == "s3audit"
+    assert driver["version"] == "0.1.0"
+    rules = {rule["id"]: rule for rule in driver["rules"]}
+    assert set(rules) == set(RULES)
+    tls = rules["S3-TLS-001"]
+    assert tls["name"] == "tls_only"
+    assert tls["shortDescription"]["text"] == RULES["S3-TLS-001"].title
+    assert tls["defaultConfiguration"]["level"] == "error"
+    assert "Remediation: " in tls["help"]["text"]
+    expected = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
+    for rule in rules.values():
+        props = rule["properties"]
+        assert props["security-severity"] == expected[props["severity"]]
+        assert 0.0 <= float(props["security-severity"]) <= 10.0
+
+
+def test_rule_index_points_at_the_rule(report: Report) -> None:
+    doc = _doc(report)
+    rules = doc["runs"][0]["tool"]["driver"]["rules"]
+    for result in doc["runs"][0]["results"]:
+        assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
+
+
+def test_hostile_message_survives_a_json_round_trip(
+    report: Report, validator: jsonschema.protocols.Validator,
+) -> None:
+    hostile = replace(report, results=tuple(replace(r, message=HOSTILE) for r in report.results))
+    doc = _doc(hostile)
+    assert validator.is_valid(doc)
+    assert HOSTILE in _results(hostile)["tls_only"]["message"]["text"]
+
+
+def test_output_is_deterministic(report: Report) -> None:
+    assert sarif.render(report) == sarif.render(report)
+    assert sarif.render(report).endswith("}\n")
+
+
+def test_registered_as_sarif() -> None:
+    assert RENDERERS["sarif"] is sarif.render
+
+
+@pytest.mark.parametrize(("path", "uri"), [
+    ("specs/amply.yaml", "specs/amply.yaml"),
+    ("specs/my buckets/a#1.yaml", "specs/my%20buckets/a%231.yaml"),
+    ("specs\\win.yaml", "specs/win.yaml"),
+    ("/etc/s3audit/specs.yaml", "file:///etc/s3audit/specs.yaml"),
+])
+def test_spec_paths_become_uri_references(path: str, uri: str) -> None:
+    assert sarif.artifact_uri(path) == uri
