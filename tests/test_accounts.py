@@ -93,3 +93,16 @@ def test_a_bad_shard_is_exit_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["audit", "--specs", str(SPECS), "--shard", "4/3"])
     assert result.exit_code == 2
     assert "--shard" in result.output
+
+
+def test_organization_discovery_audits_every_active_account(server: str, tmp_path: Path) -> None:
+    org = boto3.client("organizations", region_name="us-east-1", endpoint_url=server)
+    org.create_organization(FeatureSet="ALL")
+    member = org.create_account(AccountName="member", Email="member@example.org")["CreateAccountStatus"]["AccountId"]
+    _as(member, server).create_bucket(Bucket="member-bucket", CreateBucketConfiguration={"LocationConstraint": REGION})
+    code, report, _ = audit(server, tmp_path, "--org-role", "s3audit")
+    where = {r["bucket"]: r.get("account") for r in report["results"] if r["control"] in ("managed", "exists")}
+    assert where["member-bucket"] == member  # found in the member account through the role
+    assert where["amply-storage-prod"] == TEAM_A  # spec'd buckets missing in every account: one drift each
+    assert sorted(report["run"]["accounts"]) == sorted([TEAM_A, member])
+    assert code == 1
