@@ -12,13 +12,31 @@ import zlib
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import Any
 
 from auditor import __version__
-from auditor.collect import AwsConfig, Clients, Collector, Listing, Target, collect, unreachable_state
+from auditor.collect import (
+    AwsConfig,
+    Clients,
+    Collector,
+    Listing,
+    Target,
+    collect,
+    unreachable_state,
+)
 from auditor.engine import evaluate, facets_needed
 from auditor.history import Baseline, apply_baseline
-from auditor.model import SPEC_CONTROLS, BucketSpec, BucketState, Report, Result, SpecSet, Status, Unreadable
+from auditor.model import (
+    SPEC_CONTROLS,
+    BucketSpec,
+    BucketState,
+    Report,
+    Result,
+    SpecSet,
+    Status,
+    Unreadable,
+)
 from auditor.rules import by_control
 from auditor.spec.build import effective_spec
 from auditor.waivers import apply_waivers
@@ -49,7 +67,8 @@ def restrict(spec: BucketSpec, controls: Sequence[str]) -> BucketSpec:
     """The spec with every control not in `controls` left unstated (so neither read nor judged)."""
     if not controls:
         return spec
-    return replace(spec, **{c: None for c in SPEC_CONTROLS if c not in controls})
+    unstated: dict[str, Any] = {c: None for c in SPEC_CONTROLS if c not in controls}
+    return replace(spec, **unstated)
 
 
 def _target(spec: BucketSpec | None, name: str, listed: bool | None, region: str | None) -> Target:
@@ -133,7 +152,7 @@ def run_audit(
     results = list(evaluate(zip((j.spec for j in jobs), states)))
     if shard is None or shard.index == 1:  # run-level errors once, not once per shard
         results[:0] = [*account_errors, *(_listing_error(c, l.error) for c, l in listings if l.error)]
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     waived, unused = apply_waivers(results, specs.waivers, now.date())
     ids = [c.account_id() for c in collectors]
     report = Report(

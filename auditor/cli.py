@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 import traceback
-from datetime import datetime, timezone
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -126,7 +126,7 @@ def audit(
         with _Progress(enabled=not quiet and sys.stderr.isatty()) as progress:
             report = run_audit(spec_set, config, only=buckets, concurrency=concurrency,
                                controls=controls, baseline=base, deadline_seconds=deadline,
-                               now=now.replace(tzinfo=timezone.utc) if now else None,
+                               now=now.replace(tzinfo=UTC) if now else None,
                                progress=progress.update if progress.enabled else None,
                                collectors=collectors, account_errors=account_errors,
                                shard=shard_slice)

@@ -52,7 +52,7 @@ def provision(s3: Any, kms: Any, spec: BucketSpec, name: str) -> None:
     if spec.versioning in ("Enabled", "Suspended"):
         s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": spec.versioning})
     if spec.encryption:
-        default = {"SSEAlgorithm": spec.encryption.algorithm}
+        default: dict[str, str] = {"SSEAlgorithm": spec.encryption.algorithm}
         if spec.encryption.kms_key:
             default["KMSMasterKeyID"] = _kms_key(kms, spec.encryption.kms_key)
         rule: dict[str, Any] = {"ApplyServerSideEncryptionByDefault": default}

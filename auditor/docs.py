@@ -60,8 +60,8 @@ def rules_markdown() -> str:
             "",
             f"**{r.title}** (default severity: {r.severity.value})",
             "",
-            f"Reads: {', '.join(f'`{f.value}`' for f in r.reads) or 'the bucket listing'}; "
-            f"IAM: {', '.join(f'`{a}`' for a in _actions(r)) or '`s3:ListAllMyBuckets`'}",
+            (f"Reads: {', '.join(f'`{f.value}`' for f in r.reads) or 'the bucket listing'}; "
+             f"IAM: {', '.join(f'`{a}`' for a in _actions(r)) or '`s3:ListAllMyBuckets`'}"),
             "",
             r.doc,
             "",

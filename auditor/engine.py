@@ -5,7 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from auditor.model import BucketSpec, BucketState, Facet, Report, Result, Severity, Status, Unreadable
+from auditor.model import (
+    BucketSpec,
+    BucketState,
+    Facet,
+    Report,
+    Result,
+    Severity,
+    Status,
+    Unreadable,
+)
 from auditor.rules import BucketRef, Rule, by_control
 
 EXIT_OK, EXIT_DRIFT, EXIT_BAD_INPUT, EXIT_INCOMPLETE = 0, 1, 2, 3

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Literal, TypeAlias, Union
+from typing import Literal, TypeAlias
 
 
 class Status(StrEnum):
@@ -353,21 +353,7 @@ class Unreadable:
 
 # What each facet parses to; `None` means "not configured" for the optional ones
 # (no policy, no lifecycle/CORS configuration -> empty tuple, no website, no block).
-FacetValue: TypeAlias = Union[
-    str,
-    Versioning,
-    Encryption,
-    KmsKeys,
-    PublicAccessBlock,
-    PolicyDocument,
-    Acl,
-    Ownership,
-    tuple[LifecycleRule, ...],
-    tuple[CorsRule, ...],
-    Website,
-    Unreadable,
-    None,
-]
+FacetValue: TypeAlias = str | Versioning | Encryption | KmsKeys | PublicAccessBlock | PolicyDocument | Acl | Ownership | tuple[LifecycleRule, ...] | tuple[CorsRule, ...] | Website | Unreadable | None
 
 
 @dataclass(frozen=True, slots=True)

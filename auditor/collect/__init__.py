@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
 import time
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
@@ -74,7 +74,11 @@ class Collector:
             pages = client.get_paginator("list_buckets").paginate(PaginationConfig={"PageSize": 1000})
             names = tuple((b["Name"], b.get("BucketRegion")) for page in pages for b in page.get("Buckets", []))
         except Exception as exc:  # noqa: BLE001 - any failure is reported, never raised
-            return Listing(error=_listing_error(exc))
+            listing = Listing(error=_listing_error(exc))
+            if listing.unreachable and listing.error is not None:
+                with self._lock:  # nothing answers: don't spend another retry budget on STS
+                    self._account = self._account or listing.error
+            return listing
         return Listing(buckets=names)
 
     def account_id(self) -> str | Unreadable:

@@ -24,11 +24,9 @@ import enum
 import json
 import math
 from collections.abc import Mapping
-from typing import TypeAlias, Union
+from typing import TypeAlias
 
-JsonValue: TypeAlias = Union[
-    None, bool, int, float, str, list["JsonValue"], dict[str, "JsonValue"]
-]
+JsonValue: TypeAlias = None | bool | int | float | str | list["JsonValue"] | dict[str, "JsonValue"]
 
 # Defaults that mean "the user did not state this"; see the module docstring.
 _UNSET_DEFAULTS: tuple[object, ...] = (None, (), "")

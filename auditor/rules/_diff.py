@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import fields, is_dataclass
 from typing import Any
 
 from auditor.model import Difference
@@ -29,7 +29,7 @@ def _show(value: object) -> str:
         return "not set"
     if isinstance(value, tuple):
         return "[" + ", ".join(_show(v) for v in value) + "]"
-    if hasattr(value, "__dataclass_fields__"):
+    if is_dataclass(value) and not isinstance(value, type):
         return "{" + ", ".join(
             f"{f.name}: {_show(getattr(value, f.name))}"
             for f in fields(value) if getattr(value, f.name) is not None

@@ -96,7 +96,8 @@ def _acl_findings(acl: Acl, ownership: Ownership, block: PublicAccessBlock) -> t
     # S3 ignore public grants. https://docs.aws.amazon.com/AmazonS3/latest/userguide/about-object-ownership.html
     if ownership.rule == "BucketOwnerEnforced" or block.ignore_public_acls:
         return [], []
-    read, write = [], []
+    read: list[str] = []
+    write: list[str] = []
     for g in acl.grants:
         group = PUBLIC_GROUPS.get(g.grantee)
         if group is None:

@@ -15,8 +15,6 @@ from typing import Any, Literal
 
 from auditor.errors import SpecProblem
 from auditor.model import (
-    Severity,
-    Waiver,
     SPEC_CONTROLS,
     BucketSpec,
     CorsRule,
@@ -25,9 +23,11 @@ from auditor.model import (
     NoncurrentTransition,
     PublicAccessBlockSpec,
     RedirectAll,
+    Severity,
     SourceRef,
     SpecSet,
     Transition,
+    Waiver,
     WebsiteSpec,
 )
 from auditor.spec.yaml_loader import KeyPath, YamlDocument
