@@ -268,3 +268,59 @@ def test_a_stalled_response_past_the_deadline_is_an_error_and_reports_are_writte
     assert all("DeadlineExceeded" in r["message"] for r in report["results"] if r["status"] == "error")
     assert sum(r["status"] == "pass" for r in report["results"]) == 16
     assert code == 3
+
+
+def test_controls_filter_reads_and_judges_only_those_controls(seeded_server: str, tmp_path: Path) -> None:
+    proxy = FaultProxy(int(seeded_server.rsplit(":", 1)[1])).start()
+    try:
+        code, report, _ = audit(proxy.url, tmp_path, "--controls", "versioning", "--controls", "region")
+        reads = {key.split("?")[1] for key in proxy.requests if "?" in key and key.startswith("GET /amply")}
+    finally:
+        proxy.stop()
+    assert {r["control"] for r in report["results"]} == {"versioning", "region"}
+    assert reads <= {"versioning", "location", ""}  # no policy, ACL, CORS ... reads
+    assert code == 0
+
+
+def test_diff_reports_new_resolved_and_persisting(tmp_path: Path) -> None:
+    def report(results: list[dict[str, Any]]) -> Path:
+        path = tmp_path / f"r{len(list(tmp_path.iterdir()))}.json"
+        path.write_text(json.dumps({
+            "schema_version": 1, "generated_at": "2026-11-24T23:00:00Z",
+            "tool": {"name": "s3audit", "version": "0.1.0"},
+            "summary": {"buckets": 1, "pass": 0, "drift": 0, "error": 0, "compliant": True},
+            "results": [{"bucket": "b", "severity": "low", "expected": 1, "actual": 2, "message": "m",
+                         "remediation": None, **r} for r in results]}))
+        return path
+
+    old = report([{"control": "versioning", "status": "drift"}, {"control": "cors", "status": "drift"}])
+    new = report([{"control": "versioning", "status": "pass"}, {"control": "cors", "status": "drift"},
+                  {"control": "website", "status": "error"}])
+    result = CliRunner().invoke(main, ["diff", str(old), str(new)])
+    assert result.exit_code == 1  # something is new
+    assert "new: 1\n  -/b/website error" in result.output
+    assert "resolved: 1\n  -/b/versioning pass (was drift)" in result.output
+    assert "persisting: 1\n  -/b/cors drift (was drift)" in result.output
+    same = CliRunner().invoke(main, ["diff", str(old), str(old)])
+    assert same.exit_code == 0
+
+
+def test_explain_and_permissions_come_from_the_registry() -> None:
+    explained = CliRunner().invoke(main, ["explain", "tls_only"])
+    assert explained.exit_code == 0
+    assert explained.output.startswith("S3-TLS-001: ")
+    assert "Why it matters:" in explained.output and "s3:GetBucketPolicy" in explained.output
+    assert CliRunner().invoke(main, ["explain", "S3-XXX-999"]).exit_code == 2
+    policy = json.loads(CliRunner().invoke(main, ["permissions", "--specs", str(SPECS / "amply-widgets-prod.yaml")]).output)
+    # the widgets spec names region and cors only: no policy or KMS permissions needed
+    assert "s3:GetBucketCORS" in policy["Statement"][0]["Action"]
+    assert "s3:GetBucketPolicy" not in policy["Statement"][0]["Action"]
+
+
+def test_a_bad_waiver_is_exit_2_with_file_line_and_key(tmp_path: Path) -> None:
+    bad = tmp_path / "waivers.yaml"
+    bad.write_text("version: 1\nbuckets: []\nwaivers:\n  - bucket: b\n    control: cors\n"
+                   "    reason: r\n    expires: 2026-02-30\n    owner: o\n")
+    result = CliRunner().invoke(main, ["validate", "--specs", str(bad)])
+    assert result.exit_code == 2
+    assert f"{bad}:7:" in result.output and "waivers[0].expires" in result.output
