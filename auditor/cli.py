@@ -356,3 +356,7 @@ def permissions(specs: tuple[Path, ...]) -> None:
     from auditor.docs import permissions_policy
 
     click.echo(json.dumps(permissions_policy(_load(specs)), indent=2))
+
+
+from auditor.cli_generate import register  # noqa: E402
+register(main)
