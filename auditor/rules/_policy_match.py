@@ -142,12 +142,90 @@ def _path(parent: dict[tuple[State, ...], tuple[tuple[State, ...], str] | None],
 
 def covers(target: Lang, union: Sequence[Lang]) -> bool:
     """True when every string of `target` is in some language of `union`."""
-    return witness([target], union) is None
+    fast = _simple_covers(target, union)
+    return fast if fast is not None else witness([target], union) is None
 
 
 def intersects(a: Lang, b: Lang) -> bool:
     """True when some string is in both languages."""
-    return witness([a, b]) is not None
+    fast = _simple_intersects(a, b)
+    return fast if fast is not None else witness([a, b]) is not None
+
+
+# Fast paths. Nearly every real policy names ARNs like "arn:aws:s3:::b", "arn:aws:s3:::b/*"
+# or "s3:Get*": a literal followed only by wildcards. Such a glob is the set of strings
+# L + s with |s| == n (no `*` in the tail) or |s| >= n (a `*` in it), any characters in s.
+# Inclusion and intersection of those sets are plain prefix and length arithmetic, exactly
+# what the automaton walk decides at a hundred times the cost; other shapes still take it.
+_Simple = tuple[str, int, bool]  # literal, wildcard characters required, open-ended
+
+
+def _simple_glob(glob: Glob) -> _Simple | None:
+    literal = 0
+    while literal < len(glob) and glob[literal] not in (STAR, ANY):
+        literal += 1
+    tail = glob[literal:]
+    if any(t not in (STAR, ANY) for t in tail):
+        return None
+    return "".join(glob[:literal]), tail.count(ANY), STAR in tail
+
+
+def _simple_lang(lang: Lang) -> list[_Simple] | None:
+    if lang.negated:
+        return None
+    out = [_simple_glob(g) for g in lang.globs]
+    return None if any(x is None for x in out) else out  # type: ignore[return-value]
+
+
+def _extra_lengths(target: _Simple, glob: _Simple) -> tuple[int, int | None] | None:
+    """The lengths of the target's wildcard part for which `glob` holds every target string."""
+    prefix, need, open_ = glob
+    if not target[0].startswith(prefix):
+        return None  # glob fixes characters that the target leaves free (or contradicts)
+    low = need - (len(target[0]) - len(prefix))
+    return (max(low, 0), None) if open_ else ((low, low) if low >= 0 else None)
+
+
+def _simple_covers(target: Lang, union: Sequence[Lang]) -> bool | None:
+    targets, globs = _simple_lang(target), [_simple_lang(u) for u in union]
+    if targets is None or any(g is None for g in globs):
+        return None
+    members = [g for gs in globs for g in gs or ()]
+    for prefix, need, open_ in targets:
+        # With an unbounded alphabet, strings of one length are all covered only if one glob
+        # holds all of them: check the lengths one by one, up to the first open-ended cover.
+        spans = [x for x in (_extra_lengths((prefix, need, open_), g) for g in members) if x]
+        if open_:
+            unbounded = [lo for lo, hi in spans if hi is None]
+            if not unbounded:
+                return False
+            lengths = range(need, max(need, min(unbounded)))
+        else:
+            lengths = range(need, need + 1)
+        if not all(any(lo <= n and (hi is None or n <= hi) for lo, hi in spans) for n in lengths):
+            return False
+    return True
+
+
+def _simple_intersects(a: Lang, b: Lang) -> bool | None:
+    sa, sb = _simple_lang(a), _simple_lang(b)
+    if sa is None or sb is None:
+        return None
+    return any(_meet(x, y) for x in sa for y in sb)
+
+
+def _meet(x: _Simple, y: _Simple) -> bool:
+    short, long_ = (x, y) if len(x[0]) <= len(y[0]) else (y, x)
+    if not long_[0].startswith(short[0]):
+        return False
+    # A common string is long_'s literal + t; |t| must suit long_ and the shorter glob, whose
+    # wildcard part also spans the extra literal characters of long_.
+    lo_l, hi_l = long_[1], (None if long_[2] else long_[1])
+    shift = len(long_[0]) - len(short[0])
+    lo_s, hi_s = short[1] - shift, (None if short[2] else short[1] - shift)
+    lo = max(lo_l, lo_s, 0)
+    hi = min(h for h in (hi_l, hi_s) if h is not None) if hi_l is not None or hi_s is not None else None
+    return hi is None or lo <= hi
 
 
 def action_matches(pattern: str, action: str) -> bool:

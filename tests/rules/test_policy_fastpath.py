@@ -1,0 +1,39 @@
+"""The prefix/length fast paths of covers() and intersects() agree with the exact automaton walk."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from auditor.rules._policy_match import Lang, _simple_covers, _simple_intersects, witness
+
+ALPHABET = "ab/"
+
+
+def _glob(rng: random.Random) -> str:
+    literal = "".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, 3)))
+    tail = "".join(rng.choice("*?") for _ in range(rng.randint(0, 3)))
+    return literal + tail
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_fast_paths_agree_with_the_automaton(seed: int) -> None:
+    rng = random.Random(seed)
+    checked = 0
+    for _ in range(150):
+        target = Lang.of([_glob(rng) for _ in range(rng.randint(1, 2))], fold=False)
+        union = [Lang.of([_glob(rng)], fold=False) for _ in range(rng.randint(1, 3))]
+        fast = _simple_covers(target, union)
+        assert fast is not None
+        assert fast == (witness([target], union) is None), (target, union)
+        fast_meet = _simple_intersects(target, union[0])
+        assert fast_meet == (witness([target, union[0]]) is not None), (target, union[0])
+        checked += 1
+    assert checked == 150
+
+
+def test_shapes_outside_the_fast_path_fall_back() -> None:
+    middle = Lang.of(["arn:aws:s3:::b*/x"], fold=False)
+    assert _simple_covers(middle, [middle]) is None
+    assert _simple_intersects(Lang.of(["a"], fold=False, negated=True), middle) is None
