@@ -128,7 +128,7 @@ def run_audit(
     specs: SpecSet,
     config: AwsConfig,
     only: Sequence[str] = (),
-    concurrency: int = 8,
+    concurrency: int = 32,
     collector: Collector | None = None,
     controls: Sequence[str] = (),
     baseline: Baseline | None = None,

@@ -87,7 +87,7 @@ def main() -> None:
 @click.option("--junit", "junit_path", help="Also write a JUnit XML report to FILE ('-' = stdout).")
 @click.option("--fail-on", type=click.Choice(SEVERITIES), default="low", show_default=True,
               help="Exit 1 only for drift at or above this severity.")
-@click.option("--concurrency", type=click.IntRange(1, 256), default=8, show_default=True,
+@click.option("--concurrency", type=click.IntRange(1, 256), default=32, show_default=True,
               help="Buckets read in parallel.")
 @click.option("--deadline", type=click.FloatRange(min=1), metavar="SECONDS",
               help="Whole-run limit: buckets not read by then are `error`, and the reports are still written.")

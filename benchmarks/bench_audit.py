@@ -43,7 +43,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -58,20 +58,23 @@ os.environ.update({
     "AWS_SHARED_CREDENTIALS_FILE": str(ROOT / "benchmarks" / "no-such-aws-credentials"),
 })
 
-import yaml  # noqa: E402
+import yaml
+from latency_proxy import LatencyProxy, ProxyProcess, Recorded, replay
 
-from latency_proxy import LatencyProxy, Recorded, replay  # noqa: E402
-
-from auditor.audit import run_audit  # noqa: E402
-from auditor.collect import AwsConfig, Clients, Collector  # noqa: E402
-from auditor.demo import _kms_key, provision  # noqa: E402
-from auditor.model import Report, SpecSet, Status  # noqa: E402
-from auditor.spec import load_specs  # noqa: E402
-from auditor.spec.build import effective_spec  # noqa: E402
+from auditor.audit import run_audit
+from auditor.collect import AwsConfig, Clients, Collector
+from auditor.demo import provision
+from auditor.model import Report, SpecSet, Status
+from auditor.spec import load_specs
+from auditor.spec.build import effective_spec
 
 REGION = "eu-central-1"
 SEED_SPEC = ROOT / "specs" / "amply-storage-prod.yaml"
 PREFIX = "bench-"
+# moto lists at most this many buckets (one ListBuckets page) and cannot page further; the
+# latency proxy pages for it. Audits "straight at moto" above this size go through a
+# zero-latency proxy instead.
+MOTO_PAGE = 1000
 MB = 1024 * 1024
 
 
@@ -102,7 +105,7 @@ def moto_server() -> Iterator[tuple[subprocess.Popen[bytes], int]]:
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent,  # noqa: PLW1509 - no threads yet
     )
     try:
         deadline = time.monotonic() + 60
@@ -155,7 +158,7 @@ class RssSampler:
         while not self._stop.wait(0.02):
             self.peak = max(self.peak, rss_bytes())
 
-    def __enter__(self) -> RssSampler:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
@@ -217,7 +220,9 @@ def provision_buckets(port: int, specs: SpecSet, start: int, stop: int, workers:
     spec = effective_spec(specs, bucket_name(0))
     assert spec is not None and spec.encryption is not None and spec.encryption.kms_key
     alias = spec.encryption.kms_key
-    _kms_key(kms, alias)  # the key and its alias, once
+    if alias not in {a["AliasName"] for a in kms.list_aliases()["Aliases"]}:  # the key and alias, once
+        key = kms.create_key(Description="s3audit benchmark key")["KeyMetadata"]["KeyId"]
+        kms.create_alias(AliasName=alias, TargetKeyId=key)
     arn = str(kms.describe_key(KeyId=alias)["KeyMetadata"]["Arn"])
     stub = _AliasExists(alias)
     with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -290,69 +295,134 @@ def sanity(report: Report, expected: int) -> tuple[int, int, list[str]]:
     return len(report.results), len(bad) + (len(report.results) != expected), notes
 
 
-# -- profiling (optional) ------------------------------------------------------------------------
+# -- memory: one audit in a fresh process --------------------------------------------------------
 
 
-def profile_client(specs: SpecSet, port: int, names: Sequence[str]) -> None:
-    """cProfile every collector thread of one direct audit (concurrency 1) and summarise."""
-    import cProfile
-    import pstats
+def memory_child(args: argparse.Namespace) -> int:
+    """(In a child process) audit at moto once, no latency; print peak RSS and tracemalloc as JSON.
 
-    profilers: list[cProfile.Profile] = []
-    local = threading.local()
+    Above MOTO_PAGE buckets the audit goes through a zero-latency paging proxy (moto cannot
+    page ListBuckets); its memory is per request, not per bucket.
+    """
+    specs = load_specs([args.spec_dir])
+    if args.page_proxy:
+        args.endpoint = LatencyProxy(int(args.endpoint.rsplit(":", 1)[1]), 0.0).start().url
+    audit(specs, args.endpoint, 1, 10, only=(bucket_name(0),))  # import and load models first
+    gc.collect()
+    start_rss = rss_bytes()
+    if args.tracemalloc:
+        tracemalloc.start()
+    report, wall = audit(specs, args.endpoint, args.concurrency[0], args.pool or cli_pool_size(args.concurrency[0]))
+    out: dict[str, Any] = {"results": len(report.results), "wall": wall, "start_rss_mb": start_rss / MB,
+                           "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    if args.tracemalloc:
+        _, peak = tracemalloc.get_traced_memory()
+        retained = tracemalloc.take_snapshot().statistics("filename")
+        out["tracemalloc_peak_mb"] = peak / MB
+        out["retained_top"] = [(str(s.traceback[0].filename).split("site-packages/")[-1].replace(str(ROOT) + "/", ""),
+                                s.size / MB) for s in retained[:6]]
+        tracemalloc.stop()
+    print(json.dumps(out))
+    return 0
 
-    class Profiling(Collector):
-        def bucket(self, target: Any) -> Any:
-            prof = getattr(local, "prof", None)
-            if prof is None:
-                prof = local.prof = cProfile.Profile()
-                profilers.append(prof)
-            prof.enable()
-            try:
-                return super().bucket(target)
-            finally:
-                prof.disable()
 
-    _, wall = audit(specs, f"http://127.0.0.1:{port}", 1, 10, only=names, collector_type=Profiling)
-    stats = pstats.Stats(*profilers)
-    raw = stats.stats  # type: ignore[attr-defined]
-    total = sum(tt for (_, _, tt, _, _) in raw.values())
-    by_package: Counter[str] = Counter()
-    for (filename, _, _), (_, _, tt, _, _) in raw.items():
-        path = filename.replace("\\", "/")
-        if "/site-packages/" in path:
-            package = path.split("/site-packages/", 1)[1].split("/", 1)[0]
-        elif "/auditor/" in path:
-            package = "auditor"
-        elif filename.startswith("<") or filename == "~":
-            package = "builtins (C: socket recv/send, locks, ...)"
+def measure_memory(args: argparse.Namespace, port: int, spec_dir: Path, n: int) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--memory-child", "--endpoint", f"http://127.0.0.1:{port}",
+           "--spec-dir", str(spec_dir), "--concurrency", str(args.concurrency[0])]
+    if args.pool:
+        cmd += ["--pool", str(args.pool)]
+    if args.tracemalloc:
+        cmd.append("--tracemalloc")
+    if n > MOTO_PAGE:
+        cmd.append("--page-proxy")
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"memory child failed:\n{done.stderr}")
+    out: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    out["buckets"] = n
+    return out
+
+
+# -- sampling profiles (optional; needs py-spy) --------------------------------------------------
+
+
+@contextmanager
+def py_spy(pid: int, path: Path) -> Iterator[None]:
+    """Sample the threads holding `pid`'s GIL (its CPU-bound Python work) while the block runs."""
+    proc = subprocess.Popen(
+        ["py-spy", "record", "--pid", str(pid), "--format", "raw", "-o", str(path), "--nonblocking",
+         "--gil", "--rate", "200"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.0)  # let it attach
+    try:
+        yield
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+# Where a sample's time goes, matched against its frames from the innermost out; first hit wins.
+_CLIENT_BUCKETS = (
+    ("SigV4 signing", ("botocore/auth.py",)),
+    ("endpoint ruleset resolution", ("botocore/regions.py", "botocore/endpoint_provider.py")),
+    ("response parsing (botocore)", ("botocore/parsers.py",)),
+    ("request serialisation (botocore)", ("botocore/serialize.py", "botocore/validate.py")),
+    ("retry/handlers/user agent (botocore)", ("botocore/retries/", "botocore/handlers.py",
+                                               "botocore/useragent.py", "botocore/utils.py")),
+    ("event hooks dispatch (botocore)", ("botocore/hooks.py",)),
+    ("HTTP client: urllib3 + http.client + socket", ("urllib3/", "http/client.py", "socket.py",
+                                                    "botocore/httpsession.py", "botocore/awsrequest.py",
+                                                    "email/")),
+    ("other botocore", ("botocore/",)),
+    ("auditor rules: policy analysis (_policy*)", ("auditor/rules/_policy",)),
+    ("auditor: other (collect, parse, engine, report)", ("auditor/",)),
+    ("thread pool / queue / locks", ("concurrent/futures/", "threading.py", "queue.py")),
+    ("latency proxy (in-process)", ("latency_proxy.py", "socketserver.py", "http/server.py")),
+)
+_MOTO_BUCKETS = (
+    ("werkzeug HTTP server + logging", ("werkzeug/serving.py", "socketserver.py", "http/server.py", "logging/")),
+    ("moto S3 responses/models", ("moto/s3/",)),
+    ("moto core (routing, templates)", ("moto/core/", "moto/moto_server/", "moto/backends.py")),
+    ("werkzeug/flask other", ("werkzeug/", "flask/")),
+    ("jinja2/xml templating", ("jinja2/", "xmltodict", "xml/")),
+)
+
+
+def summarise_profile(path: Path, buckets: Sequence[tuple[str, Sequence[str]]], title: str) -> list[str]:
+    """Collapse a py-spy raw file (`frame;frame;... count`) into shares per component."""
+    if not path.exists():
+        return [f"   {title}: no samples (py-spy could not attach?)"]
+    shares: Counter[str] = Counter()
+    threads: Counter[str] = Counter()
+    leaves: Counter[str] = Counter()
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack:
+            continue
+        count = int(count_text)
+        total += count
+        frames = stack.split(";")
+        threads["HTTP server threads (socketserver)" if "process_request_thread" in stack
+                else "collector workers" if "concurrent/futures/thread.py" in stack
+                else "main thread (evaluate, report) and other"] += count
+        leaves[frames[-1]] += count
+        for frame in reversed(frames):
+            hit = next((name for name, needles in buckets if any(n in frame for n in needles)), None)
+            if hit:
+                shares[hit] += count
+                break
         else:
-            package = "stdlib:" + Path(path).stem
-        by_package[package] += tt
-    cumulative = {f"{Path(k[0]).parent.name}/{Path(k[0]).name}:{k[2]}": v[3] for k, v in raw.items()}
-
-    def cum(*needles: str) -> float:
-        return max((v for k, v in cumulative.items() if all(n in k for n in needles)), default=0.0)
-
-    n = len(names)
-    print(f"\n## Profile: direct audit of {n} buckets at concurrency 1 (no proxy, no latency): "
-          f"{wall:.2f} s wall, {total:.2f} s profiled in collector threads")
-    print("   own time by package (wall, so it includes waiting for moto in socket reads):")
-    for package, tt in by_package.most_common(12):
-        print(f"     {package:<48} {tt:7.2f} s  {100 * tt / total:5.1f}%")
-    print("   cumulative time of key steps (per bucket in brackets):")
-    for label, value in (
-        ("botocore BaseClient._make_api_call (one API call)", cum("botocore/client.py", "_make_api_call")),
-        ("  endpoint resolution (EndpointRulesetResolver)", cum("regions.py", "construct_endpoint")),
-        ("  request signing (SigV4 add_auth)", cum("botocore/auth.py", "add_auth")),
-        ("  HTTP send + wait for moto (Endpoint._send)", cum("botocore/endpoint.py", "_send")),
-        ("  response parsing (ResponseParser.parse)", cum("botocore/parsers.py", "parse")),
-        ("  event hooks (HierarchicalEmitter.emit)", cum("botocore/hooks.py", "_emit")),
-    ):
-        if value:
-            print(f"     {label:<52} {value:7.2f} s  ({1000 * value / n:6.2f} ms/bucket)")
-    print("   top functions by own time:")
-    stats.sort_stats("tottime").print_stats(12)
+            shares["other"] += count
+    if not total:
+        return [f"   {title}: no samples"]
+    out = [f"   {title} ({total} samples while holding the GIL):"]
+    out.append("     by thread: " + ", ".join(f"{k} {100 * v / total:.0f}%" for k, v in threads.most_common()))
+    out += [f"     {name:<46} {100 * v / total:5.1f}%" for name, v in shares.most_common()]
+    out.append("     hottest frames: " + "; ".join(f"{k} {100 * v / total:.1f}%" for k, v in leaves.most_common(6)))
+    return out
 
 
 # -- the benchmark -------------------------------------------------------------------------------
@@ -370,6 +440,35 @@ def print_ops(run: Run) -> None:
         print(f"     {op:<42} {count:7d}  {count / run.buckets:6.3f}/bucket  HTTP {codes}")
 
 
+def timed_run(proxy: Any, moto_pid: int, specs: SpecSet, n: int, c: int, pool: int, spelling: str,
+              latency: float, record: bool, in_process: bool) -> tuple[Run, list[str]]:
+    run = Run(n, c, pool, spelling)
+    proxy.latency = latency
+    proxy.reset(record=record)
+    gc.collect()
+    cpu0, moto0 = self_cpu(), process_cpu(moto_pid)
+    with RssSampler() as rss:
+        report, run.wall = audit(specs, proxy.url, c, pool)
+    run.client_cpu, run.moto_cpu = self_cpu() - cpu0, process_cpu(moto_pid) - moto0
+    stats = proxy.reset()
+    run.proxy_cpu = stats.proxy_cpu
+    if in_process:
+        run.client_cpu -= stats.proxy_cpu  # same process: split the proxy's share out
+    run.requests, run.per_op = stats.total, dict(stats.requests)
+    run.statuses = {f"{op}@{code}": k for (op, code), k in stats.statuses.items()}
+    run.upstream_wall, run.max_in_flight = stats.upstream_wall, stats.max_in_flight
+    run.rss_delta_mb = (rss.peak - rss.start) / MB
+    run.latency_floor = run.requests * latency / c
+    run.results, run.non_pass, notes = sanity(report, n * len(specs_controls(specs)))
+    return run, notes
+
+
+def specs_controls(specs: SpecSet) -> tuple[str, ...]:
+    spec = effective_spec(specs, bucket_name(0))
+    assert spec is not None
+    return spec.stated_controls()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--buckets", type=int, nargs="+", default=[100, 1000], help="sizes (default 100 1000)")
@@ -382,37 +481,59 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--kms-spec", choices=("alias", "arn", "both"), default="alias",
                         help="spell the spec's KMS key as the bucket does (alias: no KMS call) or as the "
                              "key ARN (one DescribeKey per bucket), or measure both")
+    parser.add_argument("--proxy-process", action="store_true",
+                        help="run the proxy in a child process instead of in-process (keeps its threads "
+                             "off the auditor's GIL; on 2 cores they still share the CPUs)")
+    parser.add_argument("--switch-interval", type=float, default=None,
+                        help="sys.setswitchinterval for this process (Python's default is 0.005 s)")
     parser.add_argument("--no-direct", action="store_true",
                         help="skip the diagnostic audit straight at moto (no proxy, no latency)")
-    parser.add_argument("--no-memory", action="store_true", help="skip the tracemalloc pass")
+    parser.add_argument("--no-memory", action="store_true", help="skip the memory pass")
+    parser.add_argument("--memory-only", action="store_true",
+                        help="only provision and run the memory pass (e.g. to check growth at 10k)")
+    parser.add_argument("--tracemalloc", action="store_true",
+                        help="memory pass also under tracemalloc (accurate Python heap; ~5x slower)")
     parser.add_argument("--profile", action="store_true",
-                        help="also cProfile one direct audit (concurrency 1, up to 300 buckets)")
+                        help="after the timed runs, repeat the largest size at each concurrency under "
+                             "py-spy (GIL-holding samples of this process and of moto) and summarise")
     parser.add_argument("--provision-workers", type=int, default=8)
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
-    parser.add_argument("--max-seconds", type=float, default=3600,
-                        help="watchdog: dump tracebacks and exit 1 after this long (default 3600)")
+    parser.add_argument("--max-seconds", type=float, default=7200,
+                        help="watchdog: dump tracebacks and exit 1 after this long (default 7200)")
+    parser.add_argument("--memory-child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--endpoint", help=argparse.SUPPRESS)
+    parser.add_argument("--spec-dir", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--page-proxy", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.memory_child:
+        return memory_child(args)
 
     sizes = sorted(set(args.buckets + ([10_000] if args.include_10k else [])))
     concurrencies = list(dict.fromkeys(args.concurrency))
     latency = args.latency_ms / 1000
     spellings = ("alias", "arn") if args.kms_spec == "both" else (args.kms_spec,)
     faulthandler.dump_traceback_later(args.max_seconds, exit=True)
+    if args.switch_interval:
+        sys.setswitchinterval(args.switch_interval)
 
     print("# s3audit benchmark")
     print(f"machine: {os.cpu_count()} CPUs, {_cpu_model()}, Python {platform.python_version()}, "
           f"{platform.system()} {platform.release()}")
     print(f"sizes {sizes}, latency {args.latency_ms:g} ms, concurrency {concurrencies}, "
-          f"pool {'as the CLI: max(10, 2c)' if args.pool is None else args.pool}, KMS spec {'/'.join(spellings)}")
+          f"pool {'as the CLI: max(10, 2c)' if args.pool is None else args.pool}, KMS spec {'/'.join(spellings)}, "
+          f"proxy {'in a child process' if args.proxy_process else 'in-process'}, "
+          f"switch interval {sys.getswitchinterval() * 1000:g} ms")
 
     runs: list[Run] = []
-    memory: list[dict[str, float]] = []
+    memory: list[dict[str, Any]] = []
+    profiles: list[str] = []
     failed = False
     with moto_server() as (moto, port), tempfile.TemporaryDirectory(prefix="s3audit-bench-") as tmp:
-        proxy = LatencyProxy(port, latency).start()
+        proxy: Any = (ProxyProcess if args.proxy_process else LatencyProxy)(port, latency).start()
+        zero: LatencyProxy | None = None  # a zero-latency paging proxy, for "direct" audits above MOTO_PAGE
         try:
             base_specs = write_specs(Path(tmp), "alias", None)
-            controls = effective_spec(base_specs, bucket_name(0)).stated_controls()  # type: ignore[union-attr]
+            controls = specs_controls(base_specs)
             print(f"controls per bucket: {len(controls)} ({', '.join(controls)})")
             have, key_arn = 0, None
             for n in sizes:
@@ -425,46 +546,31 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if n == sizes[0]:  # import and warm everything once, off the clock
                     audit(base_specs, f"http://127.0.0.1:{port}", 1, 10, only=(bucket_name(0),))
 
-                for spelling in spellings:
+                for spelling in () if args.memory_only else spellings:
                     specs = base_specs if spelling == "alias" else write_specs(Path(tmp), "arn", key_arn)
                     recorded: list[Recorded] = []
                     templates: dict[str, dict[str, str]] = {}
-                    size_runs = []
+                    size_runs: list[Run] = []
                     for c in concurrencies:
                         pool = args.pool or cli_pool_size(c)
-                        run = Run(n, c, pool, spelling)
-                        proxy.latency = latency
-                        proxy.reset(record=not recorded)
-                        gc.collect()
-                        cpu0, moto0 = self_cpu(), process_cpu(moto.pid)
-                        with RssSampler() as rss:
-                            report, run.wall = audit(specs, proxy.url, c, pool)
-                        run.client_cpu, run.moto_cpu = self_cpu() - cpu0, process_cpu(moto.pid) - moto0
+                        run, notes = timed_run(proxy, moto.pid, specs, n, c, pool, spelling, latency,
+                                               record=not recorded, in_process=not args.proxy_process)
                         if not recorded:
-                            recorded, templates = proxy.recording or [], dict(proxy.templates)
-                        stats = proxy.reset()
-                        run.proxy_cpu = stats.proxy_cpu
-                        run.client_cpu -= stats.proxy_cpu  # same process: split the proxy's share out
-                        run.requests, run.per_op = stats.total, dict(stats.requests)
-                        run.statuses = {f"{op}@{code}": k for (op, code), k in stats.statuses.items()}
-                        run.upstream_wall, run.max_in_flight = stats.upstream_wall, stats.max_in_flight
-                        run.rss_delta_mb = (rss.peak - rss.start) / MB
-                        run.latency_floor = run.requests * latency / c
-                        run.results, run.non_pass, notes = sanity(report, n * len(controls))
-                        del report
+                            recorded, templates = proxy.recording_done or [], dict(proxy.templates)
                         if run.non_pass:
                             failed = True
                             print(f"   !! NOT ALL PASS at concurrency {c}: " + "; ".join(notes))
                         cycle = run.wall * c / run.requests * 1000
+                        moto_ms = 1000 * run.upstream_wall / run.requests
                         print(f"-- concurrency {c} (pool {pool}), KMS spec {spelling}: {run.wall:.2f} s, "
                               f"{n / run.wall:.0f} buckets/s, {run.requests} requests "
                               f"({run.requests / n:.2f}/bucket), {run.results} results, "
                               f"{'all pass' if not run.non_pass else f'{run.non_pass} NOT pass'}")
                         print(f"   per request and worker: {cycle:.1f} ms = latency {args.latency_ms:g} + moto "
-                              f"{1000 * run.upstream_wall / run.requests:.1f} + client/proxy/queueing "
-                              f"{cycle - args.latency_ms - 1000 * run.upstream_wall / run.requests:.1f}; "
-                              f"CPU s: client {run.client_cpu:.1f}, proxy {run.proxy_cpu:.1f}, moto "
-                              f"{run.moto_cpu:.1f}; max in flight {run.max_in_flight}")
+                              f"{moto_ms:.1f} + client/proxy/queueing {cycle - args.latency_ms - moto_ms:.1f}; "
+                              f"CPU ms/request: client {1000 * run.client_cpu / run.requests:.2f}, proxy "
+                              f"{1000 * run.proxy_cpu / run.requests:.2f}, moto {1000 * run.moto_cpu / run.requests:.2f}"
+                              f"; max in flight {run.max_in_flight}")
                         if c == concurrencies[0]:
                             print_ops(run)
                         elif run.per_op != size_runs[0].per_op:
@@ -474,43 +580,69 @@ def main(argv: Sequence[str] | None = None) -> int:
 
                     for run in size_runs:  # the moto server alone, same mix and concurrency
                         gc.collect()
+                        moto0 = process_cpu(moto.pid)
                         run.server_alone, codes = replay(port, recorded, templates, run.concurrency)
                         print(f"server alone (the {len(recorded)} recorded requests replayed straight at moto) "
-                              f"c={run.concurrency}: {run.server_alone:.2f} s  HTTP {dict(sorted(codes.items()))}")
+                              f"c={run.concurrency}: {run.server_alone:.2f} s, moto CPU "
+                              f"{1000 * (process_cpu(moto.pid) - moto0) / len(recorded):.2f} ms/request, "
+                              f"HTTP {dict(sorted(codes.items()))}")
                     if not args.no_direct:
                         for run in size_runs:
                             gc.collect()
-                            report, run.direct = audit(specs, f"http://127.0.0.1:{port}", run.concurrency, run.pool)
+                            if n > MOTO_PAGE:  # moto cannot page ListBuckets: a zero-latency proxy pages
+                                zero = zero or LatencyProxy(port, 0.0).start()
+                            url, how = ((zero.url, "zero-latency paging proxy") if n > MOTO_PAGE and zero
+                                        else (f"http://127.0.0.1:{port}", "no proxy"))
+                            report, run.direct = audit(specs, url, run.concurrency, run.pool)
+                            _, bad, notes = sanity(report, n * len(controls))
                             del report
-                            print(f"direct audit (no proxy, no latency) c={run.concurrency}: {run.direct:.2f} s")
+                            if bad:
+                                failed = True
+                                print("   !! direct audit NOT ALL PASS: " + "; ".join(notes))
+                            print(f"direct audit ({how}, no latency) c={run.concurrency}: {run.direct:.2f} s")
 
                 if not args.no_memory:
-                    gc.collect()
-                    tracemalloc.start()
-                    report, wall = audit(base_specs, f"http://127.0.0.1:{port}", concurrencies[0],
-                                         args.pool or cli_pool_size(concurrencies[0]))
-                    count = len(report.results)
-                    del report
-                    _, peak = tracemalloc.get_traced_memory()
-                    tracemalloc.stop()
-                    memory.append({"buckets": n, "tracemalloc_peak_mb": peak / MB, "results": count,
-                                   "wall_under_tracemalloc": wall})
-                    print(f"memory: tracemalloc peak {peak / MB:.1f} MB for {n} buckets "
-                          f"({count} results; direct audit at c={concurrencies[0]}, {wall:.1f} s under tracemalloc)")
+                    m = measure_memory(args, port, Path(tmp) / "alias", n)
+                    memory.append(m)
+                    if m["results"] != n * len(controls):
+                        failed = True
+                        print(f"   !! memory pass audited {m['results']} results, expected {n * len(controls)}")
+                    print(f"memory (fresh process, direct audit at c={concurrencies[0]}): peak RSS "
+                          f"{m['peak_rss_mb']:.1f} MB, {m['peak_rss_mb'] - m['start_rss_mb']:.1f} MB above the "
+                          f"warmed-up start" + (f"; tracemalloc peak {m['tracemalloc_peak_mb']:.1f} MB, retained "
+                                                f"after the run by file: " + ", ".join(
+                                                    f"{f} {mb:.1f} MB" for f, mb in m["retained_top"])
+                                                if "tracemalloc_peak_mb" in m else ""))
 
             if args.profile:
-                names = [bucket_name(i) for i in range(min(300, sizes[-1]))]
-                profile_client(base_specs, port, names)
+                n, spec_dir = sizes[-1], Path(tmp)
+                print(f"\n## Profiles (py-spy, {n} buckets, GIL-holding samples)")
+                for c in concurrencies:
+                    client_raw, moto_raw = spec_dir / f"client-{c}.txt", spec_dir / f"moto-{c}.txt"
+                    target = proxy.process.pid if args.proxy_process else os.getpid()
+                    proxy_spy = py_spy(target, spec_dir / f"proxy-{c}.txt") if args.proxy_process else _nothing()
+                    with py_spy(os.getpid(), client_raw), py_spy(moto.pid, moto_raw), proxy_spy:
+                        run, _ = timed_run(proxy, moto.pid, base_specs, n, c, args.pool or cli_pool_size(c),
+                                           "alias", latency, record=False, in_process=not args.proxy_process)
+                    profiles.append(f"-- concurrency {c}: {run.wall:.2f} s under py-spy (timed run: see table)")
+                    profiles += summarise_profile(client_raw, _CLIENT_BUCKETS, "auditor process")
+                    profiles += summarise_profile(moto_raw, _MOTO_BUCKETS, "moto server")
+                    if args.proxy_process:
+                        profiles += summarise_profile(spec_dir / f"proxy-{c}.txt", _CLIENT_BUCKETS, "proxy process")
+                print("\n".join(profiles))
         finally:
             proxy.stop()
+            if zero is not None:
+                zero.stop()
 
     print_table(runs, memory, args.latency_ms)
     if args.json:
         args.json.write_text(json.dumps({
             "machine": {"cpus": os.cpu_count(), "cpu": _cpu_model(), "python": platform.python_version()},
-            "latency_ms": args.latency_ms,
+            "latency_ms": args.latency_ms, "proxy_process": args.proxy_process,
+            "switch_interval": sys.getswitchinterval(),
             "runs": [{**asdict(r), "floor": r.floor, "ratio": r.ratio} for r in runs],
-            "memory": memory,
+            "memory": memory, "profiles": profiles,
         }, indent=2))
     if failed:
         print("\nFAILED: some run was not all-pass (see above)")
@@ -518,28 +650,43 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def print_table(runs: Sequence[Run], memory: Sequence[dict[str, float]], latency_ms: float) -> None:
-    print(f"\n## Results ({latency_ms:g} ms latency; floor = max(requests x latency / concurrency, server alone))\n")
-    head = ("buckets", "KMS spec", "conc", "pool", "wall s", "buckets/s", "requests", "req/bucket",
-            "latency floor s", "server alone s", "ratio to floor", "direct s", "CPU client/proxy/moto s",
-            "RSS Δ MB", "all pass")
-    print("| " + " | ".join(head) + " |")
-    print("|" + "|".join("---:" for _ in head) + "|")
-    for r in runs:
-        cells = (r.buckets, r.kms_spec, r.concurrency, r.pool, fmt(r.wall), f"{r.buckets / r.wall:.0f}",
-                 r.requests, f"{r.requests / r.buckets:.2f}", fmt(r.latency_floor), fmt(r.server_alone),
-                 f"{r.ratio:.2f}×", fmt(r.direct), f"{r.client_cpu:.1f} / {r.proxy_cpu:.1f} / {r.moto_cpu:.1f}",
-                 f"{r.rss_delta_mb:.0f}", "yes" if not r.non_pass else f"NO ({r.non_pass})")
-        print("| " + " | ".join(str(c) for c in cells) + " |")
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
+
+
+def print_table(runs: Sequence[Run], memory: Sequence[dict[str, Any]], latency_ms: float) -> None:
+    if runs:
+        print(f"\n## Results ({latency_ms:g} ms latency; floor = max(requests x latency / concurrency, "
+              "server alone))\n")
+        head = ("buckets", "KMS spec", "conc", "pool", "wall s", "buckets/s", "requests", "req/bucket",
+                "latency floor s", "server alone s", "ratio to floor", "direct s", "CPU client/proxy/moto s",
+                "RSS Δ MB", "all pass")
+        print("| " + " | ".join(head) + " |")
+        print("|" + "|".join("---:" for _ in head) + "|")
+        for r in runs:
+            cells = (r.buckets, r.kms_spec, r.concurrency, r.pool, fmt(r.wall), f"{r.buckets / r.wall:.0f}",
+                     r.requests, f"{r.requests / r.buckets:.2f}", fmt(r.latency_floor), fmt(r.server_alone),
+                     f"{r.ratio:.2f}×", fmt(r.direct), f"{r.client_cpu:.1f} / {r.proxy_cpu:.1f} / {r.moto_cpu:.1f}",
+                     f"{r.rss_delta_mb:.0f}", "yes" if not r.non_pass else f"NO ({r.non_pass})")
+            print("| " + " | ".join(str(c) for c in cells) + " |")
     if memory:
-        print("\n| buckets | results | tracemalloc peak MB | MB per 1000 buckets (vs previous size) |")
-        print("|---:|---:|---:|---:|")
+        traced = all("tracemalloc_peak_mb" in m for m in memory)
+        print("\n| buckets | results | peak RSS MB | RSS above start MB | RSS MB per 1000 buckets"
+              + (" | tracemalloc peak MB | tracemalloc MB per 1000 buckets" if traced else "") + " |")
+        print("|---:|---:|---:|---:|---:|" + ("---:|---:|" if traced else ""))
         previous = None
         for m in memory:
-            slope = "-"
-            if previous is not None and m["buckets"] > previous["buckets"]:
-                slope = f"{(m['tracemalloc_peak_mb'] - previous['tracemalloc_peak_mb']) * 1000 / (m['buckets'] - previous['buckets']):.2f}"
-            print(f"| {m['buckets']} | {m['results']} | {m['tracemalloc_peak_mb']:.1f} | {slope} |")
+            grow = m["peak_rss_mb"] - m["start_rss_mb"]
+            mcells: list[Any] = [m["buckets"], m["results"], f"{m['peak_rss_mb']:.1f}", f"{grow:.1f}", "-"]
+            if traced:
+                mcells += [f"{m['tracemalloc_peak_mb']:.1f}", "-"]
+            if previous is not None:
+                per = 1000 / (m["buckets"] - previous["buckets"])
+                mcells[4] = f"{(grow - previous['peak_rss_mb'] + previous['start_rss_mb']) * per:.2f}"
+                if traced:
+                    mcells[6] = f"{(m['tracemalloc_peak_mb'] - previous['tracemalloc_peak_mb']) * per:.2f}"
+            print("| " + " | ".join(str(c) for c in mcells) + " |")
             previous = m
 
 

@@ -16,9 +16,11 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 # Hop-by-hop headers (RFC 9110 §7.6.1) plus the ones the proxy sets itself.
@@ -50,7 +52,7 @@ _S3CONTROL = {"/v20180820/configuration/publicAccessBlock": "PublicAccessBlock"}
 _SCOPE = re.compile(r"Credential=[^/,]+/[^/,]+/[^/,]+/([^/,]+)/")
 
 
-def operation(method: str, path: str, headers: Mapping[str, str], body: bytes) -> str:
+def operation(method: str, path: str, headers: Mapping[str, str] | Message, body: bytes) -> str:
     """A stable label for one request: "service:Operation" where it can tell, else method + shape."""
     target = headers.get("X-Amz-Target")
     scope = _SCOPE.search(headers.get("Authorization", ""))
@@ -101,11 +103,18 @@ class Recorded:
 
 
 class LatencyProxy:
-    def __init__(self, upstream_port: int, latency: float = 0.0, upstream_host: str = "127.0.0.1") -> None:
+    def __init__(self, upstream_port: int, latency: float = 0.0, upstream_host: str = "127.0.0.1",
+                 paginate_listing: bool = True) -> None:
         self.upstream = (upstream_host, upstream_port)
         self.latency = latency
+        # moto (5.2) answers ListBuckets?max-buckets=N with the first N buckets and no
+        # ContinuationToken, so a paginating client never sees bucket N+1. AWS paginates;
+        # with this on, the proxy does what AWS does (see `list_page`).
+        self.paginate_listing = paginate_listing
+        self._listing: bytes | None = None  # moto's full listing, fetched once per `reset`
         self.stats = Stats()
         self.recording: list[Recorded] | None = None
+        self.recording_done: list[Recorded] | None = None  # what `reset` stopped recording
         self.templates: dict[str, dict[str, str]] = {}  # one request's headers per label
         self._lock = threading.Lock()
         self._idle: list[http.client.HTTPConnection] = []  # LIFO pool of upstream connections
@@ -129,8 +138,12 @@ class LatencyProxy:
                 try:
                     if proxy.latency > 0:
                         time.sleep(proxy.latency)  # uses no CPU: thread_time stands still
-                    status, reason, headers, data, upstream = proxy.forward(
-                        self.command, self.path, body, self.headers.items())
+                    if label == "s3:ListBuckets" and proxy.paginate_listing:
+                        status, reason, headers, data, upstream = proxy.list_page(
+                            self.path, body, self.headers.items())
+                    else:
+                        status, reason, headers, data, upstream = proxy.forward(
+                            self.command, self.path, body, self.headers.items())
                 finally:
                     proxy._leave()
                 out = [f"HTTP/1.1 {status} {reason}\r\n".encode("latin-1")]
@@ -156,13 +169,13 @@ class LatencyProxy:
     # -- forwarding --------------------------------------------------------------------------
 
     def forward(
-        self, method: str, path: str, body: bytes, headers: Sequence[tuple[str, str]] | object
+        self, method: str, path: str, body: bytes, headers: Iterable[tuple[str, str]]
     ) -> tuple[int, str, list[tuple[str, str]], bytes, float]:
         """Send one request upstream on a pooled keep-alive connection; retry once on a stale one.
 
         Returns status, reason, headers, body and the seconds the upstream took to answer.
         """
-        hdrs = {k: v for k, v in headers if k.lower() not in _HOP}  # type: ignore[attr-defined]
+        hdrs = {k: v for k, v in headers if k.lower() not in _HOP}
         for attempt in (0, 1):
             conn = self._take()
             started = time.perf_counter()
@@ -183,6 +196,35 @@ class LatencyProxy:
                 self._give(conn)
             return resp.status, resp.reason, resp.getheaders(), data, waited
         raise AssertionError("unreachable")
+
+    def list_page(
+        self, path: str, body: bytes, headers: Iterable[tuple[str, str]]
+    ) -> tuple[int, str, list[tuple[str, str]], bytes, float]:
+        """ListBuckets as AWS pages it: `max-buckets` per page and a ContinuationToken."""
+        query = parse_qs(urlsplit(path).query)
+        if "max-buckets" not in query:
+            return self.forward("GET", path, body, headers)
+        upstream = 0.0
+        with self._lock:
+            full = self._listing
+        if full is None:
+            status, reason, hdrs, full, upstream = self.forward("GET", "/", body, headers)
+            if status != 200:
+                return status, reason, hdrs, full, upstream
+            with self._lock:
+                self._listing = full
+        text = full.decode()
+        buckets = re.findall(r"<Bucket>.*?</Bucket>", text, re.DOTALL)
+        start = int(query.get("continuation-token", ["0"])[0] or 0)
+        size = int(query["max-buckets"][0])
+        page = buckets[start:start + size]
+        if buckets:
+            head = text[: text.index(buckets[0])]
+            tail = text[text.rindex(buckets[-1]) + len(buckets[-1]):]
+            token = f"<ContinuationToken>{start + size}</ContinuationToken>" if start + size < len(buckets) else ""
+            tail = tail.replace("</ListAllMyBucketsResult>", token + "</ListAllMyBucketsResult>")
+            text = head + "".join(page) + tail
+        return 200, "OK", [("Content-Type", "application/xml")], text.encode(), upstream
 
     def _take(self) -> http.client.HTTPConnection:
         with self._lock:
@@ -226,7 +268,8 @@ class LatencyProxy:
         """Start counting afresh (and recording the request mix, if asked); returns the old stats."""
         with self._lock:
             old, self.stats = self.stats, Stats()
-            self.recording = [] if record else None
+            self._listing = None
+            self.recording_done, self.recording = self.recording, [] if record else None
             if record:
                 self.templates = {}
         return old
@@ -288,3 +331,67 @@ def replay(
     if failures:
         raise RuntimeError(f"replay failed: {failures[0]!r}") from failures[0]
     return elapsed, statuses
+
+
+# -- the same proxy in a process of its own (to keep its threads off the auditor's GIL) ---------
+
+
+def _serve(conn: Any, upstream_port: int, latency: float) -> None:
+    proxy = LatencyProxy(upstream_port, latency).start()
+    conn.send(proxy.port)
+    while True:
+        command, arg = conn.recv()
+        if command == "latency":
+            proxy.latency = arg
+            conn.send(None)
+        elif command == "reset":
+            stats = proxy.reset(record=arg)
+            conn.send((stats, proxy.recording_done, proxy.templates))
+        elif command == "stop":
+            proxy.stop()
+            conn.send(None)
+            return
+
+
+class ProxyProcess:
+    """A LatencyProxy in a child process, driven over a pipe; same interface as LatencyProxy."""
+
+    def __init__(self, upstream_port: int, latency: float = 0.0) -> None:
+        import multiprocessing
+
+        context = multiprocessing.get_context("spawn")
+        self._conn, child = context.Pipe()
+        self.process = context.Process(target=_serve, args=(child, upstream_port, latency), daemon=True)
+        self._latency = latency
+        self.recording_done: list[Recorded] | None = None
+        self.templates: dict[str, dict[str, str]] = {}
+
+    def start(self) -> ProxyProcess:
+        self.process.start()
+        self.port = self._conn.recv()
+        self.url = f"http://127.0.0.1:{self.port}"
+        return self
+
+    @property
+    def latency(self) -> float:
+        return self._latency
+
+    @latency.setter
+    def latency(self, value: float) -> None:
+        self._conn.send(("latency", value))
+        self._conn.recv()
+        self._latency = value
+
+    def reset(self, record: bool = False) -> Stats:
+        self._conn.send(("reset", record))
+        stats: Stats
+        stats, recording, templates = self._conn.recv()
+        self.recording_done = recording
+        self.templates = templates
+        return stats
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            self._conn.send(("stop", None))
+            self._conn.recv()
+        self.process.join(timeout=10)

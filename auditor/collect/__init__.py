@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 from auditor.collect.aws import AwsConfig, Clients
@@ -66,6 +68,7 @@ class Collector:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _account: str | Unreadable | None = None
     _account_block: dict[str, FacetValue] = field(default_factory=dict)
+    _keys: dict[tuple[str | None, str], str | None | Unreadable] = field(default_factory=dict)
 
     def list_buckets(self) -> Listing:
         """Every bucket of the account, with its region where ListBuckets reports it."""
@@ -153,11 +156,15 @@ class Collector:
     def _resolve_key(self, ref: str, region: str | None) -> str | None | Unreadable:
         if ref.startswith(_KEY_ARN_PREFIX) and ":key/" in ref:
             return ref
-        spec = FACETS[Facet.KMS_KEYS]
-        raw = call(self.clients.client("kms", region), spec, KeyId=ref)
-        if raw is None or isinstance(raw, Unreadable):
-            return raw
-        return str(raw["KeyMetadata"]["Arn"])
+        with self._lock:
+            if (region, ref) in self._keys:  # one DescribeKey per key and region per run
+                return self._keys[region, ref]
+        raw = call(self.clients.client("kms", region), FACETS[Facet.KMS_KEYS], KeyId=ref)
+        arn = raw if raw is None or isinstance(raw, Unreadable) else str(raw["KeyMetadata"]["Arn"])
+        if not isinstance(arn, Unreadable):  # a failure is not cached: the next bucket retries
+            with self._lock:
+                self._keys[region, ref] = arn
+        return arn
 
 
 def _listing_error(exc: Exception) -> Unreadable:
@@ -180,18 +187,27 @@ def failed_state(target: Target, api: str, code: str, message: str) -> BucketSta
 
 
 def collect(
-    jobs: Iterable[tuple[Collector, Target]], concurrency: int = 8, deadline: float | None = None
+    jobs: Iterable[tuple[Collector, Target]], concurrency: int = 32, deadline: float | None = None
 ) -> Iterator[BucketState]:
     """Read every target (each with its account's collector) with one bounded pool, in order.
 
     `deadline` is a time.monotonic() value: buckets not read by then come back with every
     facet Unreadable("DeadlineExceeded"), so the run still reports (and never hangs).
     """
-    todo = list(jobs)
+    # A window of submitted reads (not all of them at once) keeps memory flat: a bucket's
+    # state is held only until it is yielded.
+    window = max(1, concurrency) * 4
+    pending: deque[tuple[Target, Future[BucketState]]] = deque()
+    todo = iter(jobs)
     pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="s3audit")
-    futures = [pool.submit(collector.bucket, target) for collector, target in todo]
     try:
-        for (_, target), future in zip(todo, futures):
+        while True:
+            if deadline is None or time.monotonic() < deadline:
+                for collector, target in islice(todo, window - len(pending)):
+                    pending.append((target, pool.submit(collector.bucket, target)))
+            if not pending:
+                break
+            target, future = pending.popleft()
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
             try:
                 yield future.result(timeout=remaining)
@@ -200,6 +216,9 @@ def collect(
                                    "the run's deadline passed before this bucket was read")
             except Exception as exc:  # noqa: BLE001 - fail closed on a collector bug, keep going
                 yield failed_state(target, "(collector)", type(exc).__name__, str(exc))
+        for _, target in todo:  # the deadline passed before these were even started
+            yield failed_state(target, "(run)", "DeadlineExceeded",
+                               "the run's deadline passed before this bucket was read")
     finally:
         # In-flight reads end by their own connect/read timeouts; queued ones are dropped.
         pool.shutdown(wait=deadline is None, cancel_futures=True)

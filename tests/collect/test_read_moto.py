@@ -99,3 +99,21 @@ def test_listing_is_paginated_and_complete(s3: Any) -> None:
     listing = _collector().list_buckets()
     assert listing.error is None
     assert sorted(n for n, _ in listing.buckets) == ["bare", "full", "more-0", "more-1", "more-2"]
+
+
+def test_a_kms_key_is_described_once_per_run(s3: Any) -> None:
+    kms = boto3.client("kms", region_name=REGION)
+    key = kms.create_key()["KeyMetadata"]
+    kms.create_alias(AliasName="alias/shared", TargetKeyId=key["KeyId"])
+    for bucket in ("bare", "full"):
+        s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [
+            {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key["Arn"]}}]})
+    collector = _collector()
+    calls: list[str] = []
+    collector.clients.client("kms", REGION).meta.events.register(
+        "before-call.kms.DescribeKey", lambda params, **_: calls.append(params["KeyId"]))
+    facets = frozenset({Facet.ENCRYPTION, Facet.KMS_KEYS})
+    states = [collector.bucket(Target(b, True, REGION, facets, ("alias/shared",))) for b in ("bare", "full")]
+    assert all(isinstance(k := s.facet(Facet.KMS_KEYS), KmsKeys) and k.arn("alias/shared") == key["Arn"]
+               for s in states)
+    assert calls == ["alias/shared"]  # the key ARN needs no call, the alias one for the run
