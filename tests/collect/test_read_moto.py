@@ -111,7 +111,7 @@ def test_a_kms_key_is_described_once_per_run(s3: Any) -> None:
     collector = _collector()
     calls: list[str] = []
     collector.clients.client("kms", REGION).meta.events.register(
-        "before-call.kms.DescribeKey", lambda params, **_: calls.append(params["KeyId"]))
+        "before-parameter-build.kms.DescribeKey", lambda params, **_: calls.append(params["KeyId"]))
     facets = frozenset({Facet.ENCRYPTION, Facet.KMS_KEYS})
     states = [collector.bucket(Target(b, True, REGION, facets, ("alias/shared",))) for b in ("bare", "full")]
     assert all(isinstance(k := s.facet(Facet.KMS_KEYS), KmsKeys) and k.arn("alias/shared") == key["Arn"]
