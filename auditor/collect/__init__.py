@@ -74,7 +74,10 @@ class Collector:
         """Every bucket of the account, with its region where ListBuckets reports it."""
         client = self.clients.client("s3")
         try:
-            pages = client.get_paginator("list_buckets").paginate(PaginationConfig={"PageSize": 1000})
+            # No page size: AWS then answers with every bucket (a ContinuationToken only past
+            # its own limit), and emulators that ignore max-buckets paging (moto 5 returns
+            # the first page without a token) cannot silently hide buckets from `managed`.
+            pages = client.get_paginator("list_buckets").paginate()
             names = tuple((b["Name"], b.get("BucketRegion")) for page in pages for b in page.get("Buckets", []))
         except Exception as exc:  # noqa: BLE001 - any failure is reported, never raised
             listing = Listing(error=_listing_error(exc))
