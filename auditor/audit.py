@@ -178,21 +178,21 @@ def _counted(states: Iterator[BucketState], total: int, progress: Callable[[int,
 
 def account_error(account: str | None, label: str, error: Unreadable) -> Result:
     """An account that could not be opened (assume role failed): an error, not the end of the run."""
-    rule = by_control()["managed"]
-    return Result(
-        bucket="*", control="managed", status=Status.ERROR, severity=rule.severity,
-        rule_id=rule.id, expected=True, actual=None, account=account,
-        message=f"Could not open account {label}: {error.describe()}",
-    )
+    return _run_error(account, f"Could not open account {label}: {error.describe()}")
 
 
 def _listing_error(collector: Collector, error: Unreadable) -> Result:
-    rule = by_control()["managed"]
     account = collector.account_id()
+    return _run_error(
+        account if isinstance(account, str) and account else None,
+        f"Could not list the account's buckets, so unmanaged buckets cannot be found: {error.describe()}",
+    )
+
+
+def _run_error(account: str | None, message: str) -> Result:
+    # Account-wide trouble: the `managed` control (which needs the listing) cannot be judged.
+    rule = by_control()["managed"]
     return Result(
         bucket="*", control="managed", status=Status.ERROR, severity=rule.severity,
-        rule_id=rule.id, expected=True, actual=None,
-        account=account if isinstance(account, str) and account else None,
-        message=f"Could not list the account's buckets, so unmanaged buckets cannot be found: "
-        f"{error.describe()}",
+        rule_id=rule.id, expected=True, actual=None, account=account, message=message,
     )

@@ -112,7 +112,8 @@ def audit(
 
     spec_set = _load(specs)
     if baseline is None and history_dir is not None:
-        baseline = previous_report(history_dir)
+        before = now.strftime("%Y-%m-%dT%H:%M:%SZ") if now else None
+        baseline = previous_report(history_dir, before)
     try:
         base = load_baseline(baseline) if baseline is not None else None
     except AuditorError as exc:
@@ -154,6 +155,8 @@ def _roles(role_arns: tuple[str, ...], roles_file: Path | None, external_id: str
             roles += read_roles_file(roles_file)
         except AuditorError as exc:
             _fail(str(exc))
+        except (OSError, UnicodeDecodeError) as exc:
+            _fail(f"{roles_file}: cannot read the roles file: {exc}")
     return roles
 
 
@@ -214,9 +217,12 @@ def _keep_history(report: Report, directory: Path, keep: int) -> None:
     from auditor.report import RENDERERS, write_atomic
 
     text = RENDERERS["json"](report)
-    write_atomic(history_file(directory, report.generated_at), text)
-    write_atomic(directory / LATEST, text)
-    prune(directory, keep)
+    try:
+        write_atomic(history_file(directory, report.generated_at), text)
+        write_atomic(directory / LATEST, text)
+        prune(directory, keep)
+    except OSError as exc:  # WriteError included
+        _fail(f"history {directory}: {exc}")
 
 
 def _finish(report: Report, json_path: str | None, markdown_path: str | None, out_dir: Path,
@@ -232,7 +238,10 @@ def _finish(report: Report, json_path: str | None, markdown_path: str | None, ou
     written = []
     for name, target in targets.items():
         if target is not None:
-            write_atomic(target, RENDERERS[name](report))
+            try:
+                write_atomic(target, RENDERERS[name](report))
+            except AuditorError as exc:  # the audit ran, but its report cannot be delivered
+                _fail(str(exc))
             written.append(target)
     if not quiet:
         _print_summary(report, [w for w in written if w != "-"])

@@ -6,6 +6,7 @@ compliant account. This module writes to (simulated) AWS; the auditor itself nev
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from typing import Any
@@ -60,7 +61,7 @@ def provision(s3: Any, kms: Any, spec: BucketSpec, name: str) -> None:
             rule["BucketKeyEnabled"] = spec.encryption.bucket_key
         s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": [rule]})
     if spec.public_access_block:
-        flags = {k: bool(v) for k, v in vars_of(spec.public_access_block).items()}
+        flags = {k: bool(v) for k, v in dataclasses.asdict(spec.public_access_block).items()}
         s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration={
             "BlockPublicAcls": flags["block_public_acls"], "IgnorePublicAcls": flags["ignore_public_acls"],
             "BlockPublicPolicy": flags["block_public_policy"],
@@ -78,11 +79,6 @@ def provision(s3: Any, kms: Any, spec: BucketSpec, name: str) -> None:
         if spec.website.error_document:
             conf["ErrorDocument"] = {"Key": spec.website.error_document}
         s3.put_bucket_website(Bucket=name, WebsiteConfiguration=conf)
-
-
-def vars_of(obj: Any) -> dict[str, Any]:
-    """A slotted dataclass's fields as a dict."""
-    return {name: getattr(obj, name) for name in obj.__dataclass_fields__}
 
 
 def provision_all(s3: Any, kms: Any, specs: SpecSet) -> list[str]:

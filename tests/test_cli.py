@@ -324,3 +324,22 @@ def test_a_bad_waiver_is_exit_2_with_file_line_and_key(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["validate", "--specs", str(bad)])
     assert result.exit_code == 2
     assert f"{bad}:7:" in result.output and "waivers[0].expires" in result.output
+
+
+def test_an_unwritable_report_path_is_a_message_not_a_traceback(seeded_server: str, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the report directory should be")
+    result = CliRunner().invoke(main, ["audit", "--specs", str(SPECS), "--endpoint-url", seeded_server,
+                                       "--json", str(blocker / "r.json")])
+    assert result.exit_code == 2
+    assert f"cannot write {blocker / 'r.json'}" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_an_undecodable_roles_file_is_exit_2(tmp_path: Path) -> None:
+    roles = tmp_path / "roles.txt"
+    roles.write_bytes(b"\xff\xfe not utf-8")
+    result = CliRunner().invoke(main, ["audit", "--specs", str(SPECS), "--roles-file", str(roles)])
+    assert result.exit_code == 2
+    assert "cannot read the roles file" in result.output
+    assert isinstance(result.exception, SystemExit)

@@ -24,9 +24,8 @@ from auditor.report.jsonable import JsonValue, to_jsonable
 SCHEMA_VERSION = 1
 TOOL_NAME = "s3audit"
 
-# Result attributes that later work (baselines, waivers) adds to the model. Written when
-# the model has them and they are set, so that work needs no change here.
-_LATER_RESULT_KEYS: tuple[str, ...] = ("change", "first_seen", "waiver")
+# Run-to-run and waiver attributes of a result, written only when set.
+_OPTIONAL_RESULT_KEYS: tuple[str, ...] = ("change", "first_seen", "waiver")
 
 
 class ReportInvalid(AuditorError, ValueError):
@@ -44,14 +43,12 @@ def to_dict(report: Report) -> dict[str, JsonValue]:
         "schema_version": SCHEMA_VERSION,
         "generated_at": report.generated_at,
         "tool": {"name": TOOL_NAME, "version": report.tool_version},
-        "summary": _summary(report),
+        "summary": summary_to_dict(report),
         "results": [result_to_dict(result) for result in report.results],
     }
     if report.unused_waivers:
         out["unused_waivers"] = [to_jsonable(w) for w in report.unused_waivers]
-    run = _run(report)
-    if report.baseline is not None:
-        run["baseline"] = report.baseline
+    run = run_to_dict(report)
     if run:
         out["run"] = run
     return out
@@ -78,8 +75,8 @@ def result_to_dict(result: Result) -> dict[str, JsonValue]:
         out["differences"] = [_difference(d) for d in result.differences]
     if result.source is not None:
         out["source"] = to_jsonable(result.source)
-    for key in _LATER_RESULT_KEYS:
-        value = getattr(result, key, None)
+    for key in _OPTIONAL_RESULT_KEYS:
+        value = getattr(result, key)
         if value is not None:
             out[key] = to_jsonable(value)
     return out
@@ -97,22 +94,22 @@ def _difference(diff: Difference) -> dict[str, JsonValue]:
     return out
 
 
-def _summary(report: Report) -> dict[str, JsonValue]:
+def summary_to_dict(report: Report) -> dict[str, JsonValue]:
+    """The contract's `summary` object (also used by the SARIF run properties)."""
     summary = report.summary
     out: dict[str, JsonValue] = {
         "buckets": summary.buckets,
         "pass": summary.passed,
         "drift": summary.drift,
         "error": summary.error,
+        "waived": summary.waived,
+        "compliant": summary.compliant,
     }
-    waived = getattr(summary, "waived", None)  # added by the waiver work
-    if waived is not None:
-        out["waived"] = int(waived)
-    out["compliant"] = summary.compliant
     return out
 
 
-def _run(report: Report) -> dict[str, JsonValue]:
+def run_to_dict(report: Report) -> dict[str, JsonValue]:
+    """Run metadata: accounts, spec files, endpoint, duration, baseline, free-form extras."""
     out: dict[str, JsonValue] = {}
     if report.accounts:
         out["accounts"] = list(report.accounts)
@@ -120,6 +117,8 @@ def _run(report: Report) -> dict[str, JsonValue]:
         out["spec_files"] = list(report.spec_files)
     if report.endpoint_url is not None:
         out["endpoint_url"] = report.endpoint_url
+    if report.baseline is not None:
+        out["baseline"] = report.baseline
     if report.duration_seconds is not None:
         # Millisecond precision is plenty and keeps float noise out of the file.
         out["duration_seconds"] = round(report.duration_seconds, 3)

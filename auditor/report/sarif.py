@@ -17,6 +17,7 @@ from pathlib import PurePosixPath, PureWindowsPath
 from urllib.parse import quote
 
 from auditor.model import Change, Report, Result, Severity, SourceRef, Status, Waiver
+from auditor.report.json_report import run_to_dict, summary_to_dict
 from auditor.report.jsonable import JsonValue, to_jsonable
 from auditor.rules import RULES, Rule
 
@@ -228,22 +229,5 @@ def _result_properties(result: Result) -> dict[str, JsonValue]:
 
 
 def _run_properties(report: Report) -> dict[str, JsonValue]:
-    summary = report.summary
-    out: dict[str, JsonValue] = {
-        "generated_at": report.generated_at,
-        "summary": {
-            "buckets": summary.buckets,
-            "pass": summary.passed,
-            "drift": summary.drift,
-            "error": summary.error,
-            "waived": summary.waived,
-            "compliant": summary.compliant,
-        },
-    }
-    if report.accounts:
-        out["accounts"] = list(report.accounts)
-    if report.spec_files:
-        out["spec_files"] = list(report.spec_files)
-    if report.baseline is not None:
-        out["baseline"] = report.baseline
-    return out
+    # The same summary and run metadata as the JSON report, so the two read alike.
+    return {"generated_at": report.generated_at, "summary": summary_to_dict(report), **run_to_dict(report)}

@@ -8,8 +8,14 @@ import sys
 import tempfile
 from pathlib import Path
 
+from auditor.errors import AuditorError
+
 STDOUT = "-"
 FILE_MODE = 0o644
+
+
+class WriteError(AuditorError, OSError):
+    """A report or spec file could not be written (no such directory, permission denied ...)."""
 
 
 def write_atomic(target: str | Path, text: str) -> None:
@@ -19,6 +25,16 @@ def write_atomic(target: str | Path, text: str) -> None:
         sys.stdout.flush()
         return
     path = Path(target)
+    try:
+        _write(path, text)
+    except WriteError:
+        raise
+    except OSError as exc:  # callers turn this into a message, never a traceback
+        raise WriteError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    _sync_directory(path.parent)
+
+
+def _write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     # Same directory as the target: os.replace is only atomic within one filesystem.
     tmp = tempfile.NamedTemporaryFile(
@@ -37,7 +53,6 @@ def write_atomic(target: str | Path, text: str) -> None:
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
-    _sync_directory(path.parent)
 
 
 def _sync_directory(directory: Path) -> None:

@@ -10,21 +10,18 @@ from pathlib import Path
 import pytest
 import xmlschema
 
-from auditor.model import Change, Report, Result, Severity, SourceRef, Status, Waiver
+from auditor.model import Report, Result, Status
 from auditor.report import RENDERERS, junit
+from tests.report.ci_sample import CI_ACCOUNT as ACCOUNT
+from tests.report.ci_sample import CI_PROD as PROD
+from tests.report.ci_sample import CI_WEB as WEB
+from tests.report.ci_sample import ci_report
 
 SCHEMAS = Path(__file__).parent / "schemas"
 # Ant's JUnit.xsd as published by Windy Road, and the Jenkins xunit plugin's junit-10.xsd;
 # verbatim, see schemas/README.md.
 SCHEMA_FILES = ("JUnit.xsd", "junit-10.xsd")
-ACCOUNT = "111122223333"
-PROD = "amply-storage-prod"
-WEB = "amply-web-assets"
 HOSTILE = 'Tag <script>alert("x")</script> & "quoted"\nsecond line'
-WAIVER = Waiver(
-    bucket="amply-web-*", control="cors", reason="Partner uploads until the migration",
-    expires="2026-12-31", owner="web-team", ticket="OPS-42",
-)
 
 
 @pytest.fixture(scope="module", params=SCHEMA_FILES)
@@ -34,31 +31,7 @@ def schema(request: pytest.FixtureRequest) -> xmlschema.XMLSchema:
 
 @pytest.fixture
 def report(make_result: Callable[..., Result]) -> Report:
-    """A pass, a drift with a spec line, an error, a waived result and a new drift."""
-    return Report(
-        generated_at="2026-11-24T23:00:00Z", tool_version="0.1.0", accounts=(ACCOUNT,),
-        duration_seconds=2.4567,
-        results=(
-            make_result(source=SourceRef("specs/amply.yaml", 5, 5)),
-            make_result(control="tls_only", rule_id="S3-TLS-001", status=Status.DRIFT,
-                        severity=Severity.HIGH, expected=True, actual=False,
-                        message="The bucket policy allows requests without TLS",
-                        remediation=f"aws s3api put-bucket-policy --bucket {PROD} --policy x",
-                        source=SourceRef("specs/amply.yaml", 12, 5)),
-            make_result(bucket=WEB, control="public_access", rule_id="S3-PUB-001",
-                        status=Status.ERROR, severity=Severity.CRITICAL, expected="read",
-                        actual=None, message="Could not evaluate public_access: "
-                        "GetBucketPolicy failed (AccessDenied): Access Denied"),
-            make_result(bucket=WEB, control="cors", rule_id="S3-COR-001", status=Status.WAIVED,
-                        expected=[], actual=[{"allowed_origins": ["*"]}],
-                        message="CORS allows origin *; the spec allows none", waiver=WAIVER),
-            make_result(control="lifecycle", rule_id="S3-LCY-001", status=Status.DRIFT,
-                        severity=Severity.LOW, expected=[], actual=[{"id": "cleanup"}],
-                        message="Lifecycle rule cleanup is not in the spec",
-                        remediation="aws s3api put-bucket-lifecycle-configuration ...",
-                        change=Change.NEW, first_seen="2026-11-24T23:00:00Z"),
-        ),
-    )
+    return ci_report(make_result)
 
 
 def _root(report: Report) -> ET.Element:

@@ -11,21 +11,17 @@ from typing import Any
 import jsonschema
 import pytest
 
-from auditor.model import Change, Report, Result, Severity, SourceRef, Status, Waiver
+from auditor.model import Report, Result, Status
 from auditor.report import RENDERERS, sarif
 from auditor.rules import RULES
+from tests.report.ci_sample import CI_ACCOUNT as ACCOUNT
+from tests.report.ci_sample import CI_PROD as PROD
+from tests.report.ci_sample import CI_WEB as WEB
+from tests.report.ci_sample import ci_report
 
 # The OASIS SARIF 2.1.0 schema (errata 01), verbatim from oasis-tcs/sarif-spec; see README.md.
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "sarif-schema-2.1.0.json"
-ACCOUNT = "111122223333"
-PROD = "amply-storage-prod"
-WEB = "amply-web-assets"
 HOSTILE = 'Tag <script>alert("x")</script> & "quoted"\nsecond line'
-WAIVER = Waiver(
-    bucket="amply-web-*", control="cors", reason="Partner uploads until the migration",
-    expires="2026-12-31", owner="web-team", ticket="OPS-42",
-    source=SourceRef("specs/waivers.yaml", 3, 5),
-)
 
 
 @pytest.fixture(scope="module")
@@ -37,32 +33,7 @@ def validator() -> jsonschema.protocols.Validator:
 
 @pytest.fixture
 def report(make_result: Callable[..., Result]) -> Report:
-    """A pass, a drift with a spec line, an error, a waived result and a new drift."""
-    return Report(
-        generated_at="2026-11-24T23:00:00Z", tool_version="0.1.0", accounts=(ACCOUNT,),
-        results=(
-            make_result(source=SourceRef("specs/amply.yaml", 5, 5)),
-            make_result(control="tls_only", rule_id="S3-TLS-001", status=Status.DRIFT,
-                        severity=Severity.HIGH, expected=True, actual=False,
-                        message="The bucket policy allows requests without TLS",
-                        remediation=f"aws s3api put-bucket-policy --bucket {PROD} --policy x",
-                        source=SourceRef("specs/amply.yaml", 12, 5),
-                        change=Change.PERSISTING, first_seen="2026-11-01T00:00:00Z"),
-            make_result(bucket=WEB, control="public_access", rule_id="S3-PUB-001",
-                        status=Status.ERROR, severity=Severity.CRITICAL, expected="read",
-                        actual=None, message="Could not evaluate public_access: "
-                        "GetBucketPolicy failed (AccessDenied): Access Denied"),
-            make_result(bucket=WEB, control="cors", rule_id="S3-COR-001", status=Status.WAIVED,
-                        expected=[], actual=[{"allowed_origins": ["*"]}],
-                        message="CORS allows origin *; the spec allows none",
-                        source=SourceRef("specs/amply.yaml", 30, 5), waiver=WAIVER),
-            make_result(control="lifecycle", rule_id="S3-LCY-001", status=Status.DRIFT,
-                        severity=Severity.LOW, expected=[], actual=[{"id": "cleanup"}],
-                        message="Lifecycle rule cleanup is not in the spec",
-                        source=SourceRef("specs/amply.yaml", 20, 5),
-                        change=Change.NEW, first_seen="2026-11-24T23:00:00Z"),
-        ),
-    )
+    return ci_report(make_result)
 
 
 def _doc(report: Report) -> dict[str, Any]:
