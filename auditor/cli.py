@@ -106,9 +106,9 @@ def audit(
     now: datetime | None,
 ) -> None:
     """Audit live buckets against the specs and write the drift reports."""
-    from auditor.audit import run_audit
+    from auditor.run.audit import run_audit
     from auditor.collect import AwsConfig
-    from auditor.history import load_baseline, previous_report
+    from auditor.run.history import load_baseline, previous_report
 
     spec_set = _load(specs)
     if baseline is None and history_dir is not None:
@@ -162,7 +162,7 @@ def _roles(role_arns: tuple[str, ...], roles_file: Path | None, external_id: str
 
 def _accounts(config: Any, profiles: tuple[str, ...], roles: list[Any], session_name: str,
               org_role: str | None) -> tuple[list[Any], list[Any]]:
-    from auditor.audit import account_error
+    from auditor.run.audit import account_error
     from auditor.collect import Collector
     from auditor.collect.accounts import open_accounts
 
@@ -175,7 +175,7 @@ def _accounts(config: Any, profiles: tuple[str, ...], roles: list[Any], session_
 def _shard(text: str | None) -> Any:
     import os
 
-    from auditor.audit import Shard
+    from auditor.run.audit import Shard
 
     if text is None:
         return None
@@ -213,7 +213,7 @@ class _Progress:
 
 
 def _keep_history(report: Report, directory: Path, keep: int) -> None:
-    from auditor.history import LATEST, history_file, prune
+    from auditor.run.history import LATEST, history_file, prune
     from auditor.report import RENDERERS, write_atomic
 
     text = RENDERERS["json"](report)
@@ -297,7 +297,7 @@ def demo(out_dir: Path, specs: tuple[Path, ...]) -> None:
 @click.argument("new", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def diff(old: Path, new: Path) -> None:
     """Compare two JSON reports: what is new, persisting and resolved. Exit 1 if anything is new."""
-    from auditor.history import diff_reports, load_baseline
+    from auditor.run.history import diff_reports, load_baseline
     from auditor.model import Change
 
     try:

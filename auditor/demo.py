@@ -117,7 +117,7 @@ def run_demo(specs: SpecSet) -> tuple[Report, list[str]]:
     """Provision the specs' buckets in moto, add drift, audit; returns the report and the drifts."""
     from moto import mock_aws
 
-    from auditor.audit import run_audit
+    from auditor.run.audit import run_audit
     from auditor.collect import AwsConfig
 
     for var, value in (("AWS_ACCESS_KEY_ID", "demo"), ("AWS_SECRET_ACCESS_KEY", "demo"),

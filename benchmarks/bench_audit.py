@@ -61,7 +61,7 @@ os.environ.update({
 import yaml
 from latency_proxy import LatencyProxy, ProxyProcess, Recorded, replay
 
-from auditor.audit import run_audit
+from auditor.run.audit import run_audit
 from auditor.collect import AwsConfig, Clients, Collector
 from auditor.demo import provision
 from auditor.model import Report, SpecSet, Status
@@ -376,7 +376,7 @@ _CLIENT_BUCKETS = (
                                                     "botocore/httpsession.py", "botocore/awsrequest.py",
                                                     "email/")),
     ("other botocore", ("botocore/",)),
-    ("auditor rules: policy analysis (_policy*)", ("auditor/rules/_policy",)),
+    ("auditor rules: policy analysis (_policy*)", ("auditor/policy/",)),
     ("auditor: other (collect, parse, engine, report)", ("auditor/",)),
     ("thread pool / queue / locks", ("concurrent/futures/", "threading.py", "queue.py")),
     ("latency proxy (in-process)", ("latency_proxy.py", "socketserver.py", "http/server.py")),

@@ -15,7 +15,7 @@ PURE = [
     PKG / "engine.py",
     PKG / "model.py",
     PKG / "collect" / "parse.py",
-    PKG / "collect" / "parse_policy.py",
+    *sorted((PKG / "policy").glob("*.py")),
 ]
 
 

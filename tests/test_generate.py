@@ -288,7 +288,7 @@ def test_bad_region_and_duplicate_buckets_exit_2(tmp_path: Path) -> None:
 
 
 def _state(policy: dict[str, Any] | None = None, grants: tuple[Any, ...] = ()) -> Any:
-    from auditor.collect.parse_policy import parse_policy
+    from auditor.policy.document import parse_policy
     from auditor.model import Acl, BucketState, Facet, FacetValue, Ownership, Versioning
 
     facets: dict[Facet, FacetValue] = {

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, cast
 
-from auditor.collect.parse_policy import parse_policy
+from auditor.policy.document import parse_policy
 from auditor.model import (
     Acl,
     CorsRule,

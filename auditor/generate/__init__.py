@@ -126,7 +126,7 @@ def valid_texts(entries: Sequence[Mapping[str, Any]], header: str) -> dict[str, 
 def write_specs(entries: Sequence[Mapping[str, Any]], out_dir: Path, header: str,
                 force: bool = False) -> list[Path]:
     """Write one `<bucket>.yaml` per entry into out_dir; never overwrite unless `force`."""
-    from auditor.report.write import write_atomic
+    from auditor.files import write_atomic
 
     if out_dir.exists() and not out_dir.is_dir():
         raise GenerateError(f"{out_dir} exists and is not a directory")

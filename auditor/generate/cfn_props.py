@@ -26,7 +26,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from auditor.collect.parse_policy import parse_policy
+from auditor.policy.document import parse_policy
 from auditor.generate.cfn_values import (
     Invalid,
     Origin,
@@ -40,7 +40,7 @@ from auditor.generate.cfn_values import (
     plain,
 )
 from auditor.model import SPEC_CONTROLS, PolicyDocument
-from auditor.rules._policy import PolicyTooComplexError, public_actions, tls_only_gaps
+from auditor.policy.evaluate import PolicyTooComplexError, public_actions, tls_only_gaps
 
 __all__ = ["Origin", "bucket_entry", "policy_document"]
 

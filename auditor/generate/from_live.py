@@ -26,9 +26,9 @@ from auditor.model import (
     Website,
     WebsiteSpec,
 )
-from auditor.report.jsonable import to_jsonable
+from auditor.jsonable import to_jsonable
 from auditor.rules import BucketRef, by_control
-from auditor.rules._policy import PolicyTooComplexError, tls_only_gaps
+from auditor.policy.evaluate import PolicyTooComplexError, tls_only_gaps
 from auditor.rules.encryption import live_key_ref
 from auditor.rules.public_access import public_access
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from auditor.model import Report
 from auditor.report import json_report, junit, markdown, sarif
-from auditor.report.write import write_atomic
+from auditor.files import write_atomic
 
 RENDERERS: dict[str, Callable[[Report], str]] = {
     "json": json_report.render,

@@ -19,7 +19,7 @@ from jsonschema.exceptions import best_match
 
 from auditor.errors import AuditorError
 from auditor.model import Difference, Report, Result
-from auditor.report.jsonable import JsonValue, to_jsonable
+from auditor.jsonable import JsonValue, to_jsonable
 
 SCHEMA_VERSION = 1
 TOOL_NAME = "s3audit"

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from auditor.model import Report, Result, Status
-from auditor.report.jsonable import to_jsonable
+from auditor.jsonable import to_jsonable
 
 PACKAGE = "s3audit"
 # Ant's schema requires a hostname and says to use 'localhost' when it is not known; the

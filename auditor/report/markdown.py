@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterable
 
 from auditor.model import CONTROLS, Change, Report, Result, Status
-from auditor.report.jsonable import JsonValue, to_jsonable
+from auditor.jsonable import JsonValue, to_jsonable
 
 TITLE = "S3 drift report"
 

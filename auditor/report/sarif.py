@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from auditor.model import Change, Report, Result, Severity, SourceRef, Status, Waiver
 from auditor.report.json_report import run_to_dict, summary_to_dict
-from auditor.report.jsonable import JsonValue, to_jsonable
+from auditor.jsonable import JsonValue, to_jsonable
 from auditor.rules import RULES, Rule
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

@@ -16,7 +16,7 @@ from auditor.model import (
     PublicAccessLevel,
     Severity,
 )
-from auditor.rules._policy import public_actions
+from auditor.policy.evaluate import public_actions
 from auditor.rules.registry import BucketRef, rule
 
 FLAG_NAMES = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from auditor.model import Difference, Facet, Outcome, PolicyDocument, Severity
-from auditor.rules._policy import tls_only_gaps
+from auditor.policy.evaluate import tls_only_gaps
 from auditor.rules.registry import BucketRef, rule
 
 

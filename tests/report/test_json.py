@@ -29,7 +29,7 @@ from auditor.model import (
 )
 from auditor.report import RENDERERS, json_report
 from auditor.report.json_report import ReportInvalid, load_schema, validate_report
-from auditor.report.jsonable import to_jsonable
+from auditor.jsonable import to_jsonable
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "drift-report.json"
 CONTRACT_RESULT_KEYS = [

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from auditor.collect.parse_policy import parse_policy
+from auditor.policy.document import parse_policy
 from auditor.model import Condition, Principal, Statement
 
 

@@ -2,7 +2,7 @@
 
 Shared by the `tls_only` and `public_access` rules. Pure: no boto3/botocore. Wildcard reasoning
 (`*`/`?` in actions and ARNs, NotAction/NotResource) is exact language inclusion and
-intersection, done in `_policy_match`. Condition logic follows IAM: operators and keys in one
+intersection, done in `auditor.policy.globs`. Condition logic follows IAM: operators and keys in one
 statement are ANDed, the values of one key ORed, keys case-insensitive.
 https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
 """
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from auditor.model import Condition, PolicyDocument, Principal, Statement
-from auditor.rules._policy_match import (
+from auditor.policy.globs import (
     ANY,
     STAR,
     Lang,

@@ -26,7 +26,7 @@ from auditor.collect import (
     unreachable_state,
 )
 from auditor.engine import evaluate, facets_needed
-from auditor.history import Baseline, apply_baseline
+from auditor.run.history import Baseline, apply_baseline
 from auditor.model import (
     SPEC_CONTROLS,
     BucketSpec,
@@ -39,7 +39,7 @@ from auditor.model import (
 )
 from auditor.rules import by_control
 from auditor.spec.build import effective_spec
-from auditor.waivers import apply_waivers
+from auditor.run.waivers import apply_waivers
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from auditor.collect.parse_policy import parse_policy
+from auditor.policy.document import parse_policy
 from auditor.model import PolicyDocument
-from auditor.rules import _policy_match
-from auditor.rules._policy import (
+from auditor.policy import globs as _policy_match
+from auditor.policy.evaluate import (
     PolicyTooComplexError,
     action_matches,
     public_actions,
@@ -18,7 +18,7 @@ from auditor.rules._policy import (
     resource_matches,
     tls_only_gaps,
 )
-from auditor.rules._policy_match import Lang, covers, intersects
+from auditor.policy.globs import Lang, covers, intersects
 
 B = "amply-storage-prod"
 ARN = f"arn:aws:s3:::{B}"

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from auditor.rules._policy_match import Lang, _simple_covers, _simple_intersects, witness
+from auditor.policy.globs import Lang, _simple_covers, _simple_intersects, witness
 
 ALPHABET = "ab/"
 

@@ -2,7 +2,7 @@
 
 Pure: no boto3. Shapes IAM accepts in several spellings (a Statement object or list, a string
 or list of actions, JSON literals in conditions) come out in one form, so the evaluator in
-`auditor.rules._policy` never has to care how the policy was written.
+`auditor.policy.evaluate` never has to care how the policy was written.
 https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html
 """
 

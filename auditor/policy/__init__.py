@@ -1,0 +1,1 @@
+"""Pure IAM-policy semantics: parsing a document, wildcard languages, and what a policy does."""

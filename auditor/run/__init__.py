@@ -1,0 +1,1 @@
+"""One audit run: options, planning, waivers, history, and the run itself."""
