@@ -27,6 +27,14 @@ class Change(StrEnum):
     RESOLVED = "resolved"
 
 
+class Scope(StrEnum):
+    """What a result is about: one bucket, a whole account, or an IAM principal."""
+
+    BUCKET = "bucket"
+    ACCOUNT = "account"
+    PRINCIPAL = "principal"
+
+
 class Severity(StrEnum):
     LOW = "low"
     MEDIUM = "medium"
@@ -339,6 +347,18 @@ class Website:
 
 
 @dataclass(frozen=True, slots=True)
+class AwsFailure:
+    """Why a read failed: the API operation, AWS's (or botocore's) error code, and its message."""
+
+    api: str
+    code: str
+    message: str
+
+    def describe(self) -> str:
+        return f"{self.api} failed ({self.code}): {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
 class Unreadable:
     """A facet that could not be read: the control that needs it is `error`, never `pass`."""
 
@@ -405,7 +425,9 @@ class Outcome:
 
 @dataclass(frozen=True, slots=True)
 class Result:
-    bucket: str
+    """One verdict. `bucket` is None for account- and principal-scope results."""
+
+    bucket: str | None
     control: str
     status: Status
     severity: Severity
@@ -421,11 +443,27 @@ class Result:
     change: Change | None = None
     first_seen: str | None = None
     waiver: Waiver | None = None
+    scope: Scope = Scope.BUCKET
+    error: AwsFailure | None = None  # for status error: the read that failed, when one did
+    principal: str | None = None  # for scope principal: the IAM role ARN
+    # framework name -> the framework's requirement ids this result evidences
+    frameworks: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    @property
+    def subject(self) -> str:
+        """What the result is about, for people: the bucket, the principal, or the account."""
+        if self.bucket is not None:
+            return self.bucket
+        if self.principal is not None:
+            return self.principal
+        return f"account {self.account or '?'}"
 
     @property
     def key(self) -> str:
-        """Stable identity of this check across runs: account, bucket and control."""
-        return f"{self.account or '-'}/{self.bucket}/{self.control}"
+        """Stable identity of this check across runs: account, subject and control."""
+        if self.scope is Scope.BUCKET:
+            return f"{self.account or '-'}/{self.bucket}/{self.control}"
+        return f"{self.account or '-'}/{self.scope.value}:{self.principal or ''}/{self.control}"
 
 
 @dataclass(frozen=True, slots=True)

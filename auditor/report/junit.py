@@ -54,7 +54,7 @@ def _by_bucket(results: Iterable[Result]) -> list[tuple[str, list[Result]]]:
     """Results grouped by bucket, buckets and results in report order."""
     groups: dict[str, list[Result]] = {}
     for result in results:
-        groups.setdefault(result.bucket, []).append(result)
+        groups.setdefault(result.subject, []).append(result)
     return list(groups.items())
 
 

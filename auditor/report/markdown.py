@@ -180,12 +180,12 @@ def _matrix(report: Report) -> list[str]:
     controls = _ordered_controls({r.control for r in report.results})
     cells: dict[tuple[str, str], str] = {}
     for r in report.results:
-        key = (r.bucket, r.control)
+        key = (r.subject, r.control)
         if key not in cells or _CELL_RANK.get(r.status, 9) > _CELL_RANK.get(cells[key], 9):
             cells[key] = str(r.status.value)
     rows = [
         [escape(bucket)] + [_cell(cells.get((bucket, c))) for c in controls]
-        for bucket in sorted({r.bucket for r in report.results})
+        for bucket in sorted({r.subject for r in report.results})
     ]
     head = ["Bucket"] + [escape(c) for c in controls]
     table = _table(head, rows, align=[":--"] + [":-:"] * len(controls))
@@ -270,7 +270,7 @@ def _errors(report: Report) -> list[str]:
     blocks = ["## Errors"]
     if not errors:
         return blocks + ["Every checked control could be evaluated."]
-    rows = [[escape(r.bucket), escape(r.control), escape(r.rule_id), escape(r.message)]
+    rows = [[escape(r.subject), escape(r.control), escape(r.rule_id), escape(r.message)]
             for _, results in _by_bucket(errors) for r in sorted(results, key=_control_order)]
     return blocks + ["These controls could not be evaluated, so their state is unknown:",
                      _table(["Bucket", "Control", "Rule", "Why"], rows)]
@@ -280,7 +280,7 @@ def _passing(report: Report) -> list[str]:
     passed = [r for r in report.results if r.status is Status.PASS]
     if not passed:
         return []
-    rows = [[escape(r.bucket), escape(r.control), escape(r.rule_id), code(r.actual, _CELL_MAX)]
+    rows = [[escape(r.subject), escape(r.control), escape(r.rule_id), code(r.actual, _CELL_MAX)]
             for _, results in _by_bucket(passed) for r in sorted(results, key=_control_order)]
     blocks = [f"<details>\n<summary>Passing checks ({len(passed)})</summary>",
               _table(["Bucket", "Control", "Rule", "Actual"], rows)]
@@ -303,7 +303,7 @@ def _changes(report: Report) -> list[str]:
     for name, items in groups:
         if not items:
             continue
-        rows = [[escape(r.bucket), escape(r.control), escape(r.status.value), r.severity.value,
+        rows = [[escape(r.subject), escape(r.control), escape(r.status.value), r.severity.value,
                  escape(r.first_seen or ""), escape(r.message)]
                 for r in sorted(items, key=lambda r: (r.bucket, _control_order(r)))]
         blocks += [f"### {name}", _table(["Bucket", "Control", "Status", "Severity", "First seen", "Message"], rows)]
@@ -314,7 +314,7 @@ def _waived(report: Report) -> list[str]:
     waived = [r for r in report.results if r.status is Status.WAIVED]
     blocks: list[str] = []
     if waived:
-        rows = [[escape(r.bucket), escape(r.control), escape(w.reason), escape(w.owner),
+        rows = [[escape(r.subject), escape(r.control), escape(w.reason), escape(w.owner),
                  escape(w.expires), escape(w.ticket or ""), escape(r.message)]
                 for r in sorted(waived, key=lambda r: (r.bucket, _control_order(r)))
                 if (w := r.waiver) is not None]
@@ -362,5 +362,5 @@ def _drift_order(r: Result) -> tuple[int, tuple[int, str, str]]:
 def _by_bucket(results: list[Result]) -> list[tuple[str, list[Result]]]:
     groups: dict[str, list[Result]] = {}
     for r in results:
-        groups.setdefault(r.bucket, []).append(r)
+        groups.setdefault(r.subject, []).append(r)
     return sorted(groups.items())

@@ -16,7 +16,8 @@ from auditor.model import Result, Status, Waiver
 
 def matches(waiver: Waiver, result: Result) -> bool:
     """The waiver names this result's control and its bucket (by name or glob)."""
-    return waiver.control == result.control and fnmatchcase(result.bucket, waiver.bucket)
+    return (waiver.control == result.control and result.bucket is not None
+            and fnmatchcase(result.bucket, waiver.bucket))
 
 
 def expired(waiver: Waiver, today: date) -> bool:
