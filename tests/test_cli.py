@@ -33,7 +33,9 @@ def audit(endpoint: str, tmp_path: Path, *extra: str) -> tuple[int, dict[str, An
 
 
 def not_passing(report: dict[str, Any]) -> list[tuple[str, str, str]]:
-    return sorted((r["bucket"], r["control"], r["status"]) for r in report["results"] if r["status"] != "pass")
+    """(bucket, control, status) of every failing result; account results as bucket "<account>"."""
+    return sorted((r["bucket"] if r["scope"] == "bucket" else f"<{r['scope']}>", r["control"], r["status"])
+                  for r in report["results"] if r["status"] != "pass")
 
 
 def test_seed_account_configured_as_the_seed_says_passes_everything(seeded_server: str, tmp_path: Path) -> None:
