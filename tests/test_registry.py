@@ -130,3 +130,11 @@ def test_case_files_are_lists_of_named_cases() -> None:
     for path in (ROOT / "tests" / "controls" / "cases").glob("*.yaml"):
         cases = yaml.safe_load(path.read_text())
         assert isinstance(cases, list) and all("name" in c and "expect" in c for c in cases), path
+
+
+def test_readme_table_of_controls_is_current() -> None:
+    from auditor.catalog import controls_table
+
+    assert controls_table() in (ROOT / "README.md").read_text(encoding="utf-8"), (
+        "README.md's table of controls is stale: paste `s3audit rules --format readme`"
+    )

@@ -12,13 +12,15 @@ from auditor.cli.options import specs_option
 
 
 @click.command("rules")
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown"]), default="text",
-              show_default=True, help="text: one line per rule; markdown: docs/rules.md.")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "readme"]), default="text",
+              show_default=True,
+              help="text: one line per rule; markdown: docs/rules.md; readme: the README's table.")
 def rules_cmd(fmt: str) -> None:
     """List every rule: id, control, severity and title."""
-    from auditor.catalog import rules_markdown, rules_text
+    from auditor.catalog import controls_table, rules_markdown, rules_text
 
-    click.echo(rules_markdown() if fmt == "markdown" else rules_text(), nl=False)
+    text = {"markdown": rules_markdown, "readme": controls_table}.get(fmt, rules_text)()
+    click.echo(text, nl=False)
 
 
 @click.command()
