@@ -21,6 +21,7 @@ from auditor.model import (
     Result,
     Scope,
     Severity,
+    Skip,
     SpecEntry,
     Status,
     Unreadable,
@@ -37,6 +38,19 @@ def _stated(entry: SpecEntry) -> Iterator[tuple[Control, Any]]:
 def facets_needed(entry: SpecEntry) -> frozenset[Facet]:
     """Every facet the controls an entry states read."""
     return frozenset(f for c, _ in _stated(entry) for f in c.reads)
+
+
+def skips(entry: SpecEntry) -> tuple[tuple[Facet, tuple[Skip, ...]], ...]:
+    """The facets an entry's controls may leave unread, each with every control's Skip: a
+    facet is skipped only when every stated control that reads it lets it go."""
+    stated = [c for c, _ in _stated(entry)]
+    out = []
+    for facet in sorted(facets_needed(entry)):
+        readers = [c for c in stated if facet in c.reads]
+        found = [next((s for s in c.skips if s.facet is facet), None) for c in readers]
+        if found and all(s is not None for s in found):
+            out.append((facet, tuple(s for s in found if s is not None)))
+    return tuple(out)
 
 
 def kms_refs(entry: SpecEntry) -> tuple[str, ...]:
@@ -156,4 +170,4 @@ def exit_code(report: Report, fail_on: Severity = Severity.LOW) -> int:
 
 
 __all__ = ["CONTROLS", "account_results", "bucket_results", "evaluate", "exit_code",
-           "facets_needed", "kms_refs", "run_error"]
+           "facets_needed", "kms_refs", "run_error", "skips"]

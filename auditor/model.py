@@ -7,6 +7,7 @@ live-side values share one type wherever AWS and the spec describe the same thin
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal, TypeAlias
@@ -346,9 +347,29 @@ class Unreadable:
         return AwsFailure(self.api, self.code, self.message)
 
 
+@dataclass(frozen=True, slots=True)
+class NotRead:
+    """A facet left unread because, given the facets read before it, no stated control's
+    verdict can depend on it (an ACL under an effective IgnorePublicAcls). A check that
+    declared the skip never looks at it; one that did would raise, and so be `error`."""
+
+    facet: Facet
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """How a control lets a facet go unread: once the `after` facets are known,
+    `unneeded(*their values)` gives the reason it cannot matter, or None (then it is read)."""
+
+    facet: Facet
+    after: tuple[Facet, ...]
+    unneeded: Callable[..., str | None]
+
+
 # What each facet parses to; `None` means "not configured" for the optional ones
 # (no policy, no lifecycle/CORS configuration -> empty tuple, no website, no block).
-FacetValue: TypeAlias = str | Versioning | Encryption | KmsKeys | PublicAccessBlock | PolicyDocument | Acl | Ownership | tuple[LifecycleRule, ...] | tuple[CorsRule, ...] | Website | Unreadable | None
+FacetValue: TypeAlias = NotRead | str | Versioning | Encryption | KmsKeys | PublicAccessBlock | PolicyDocument | Acl | Ownership | tuple[LifecycleRule, ...] | tuple[CorsRule, ...] | Website | Unreadable | None
 
 
 class _Facets:

@@ -116,6 +116,7 @@ class LatencyProxy:
         self.recording: list[Recorded] | None = None
         self.recording_done: list[Recorded] | None = None  # what `reset` stopped recording
         self.templates: dict[str, dict[str, str]] = {}  # one request's headers per label
+        self.answers: dict[str, tuple[int, str, bytes]] = {}  # the first answer per label
         self._lock = threading.Lock()
         self._idle: list[http.client.HTTPConnection] = []  # LIFO pool of upstream connections
         self._in_flight = 0
@@ -154,6 +155,7 @@ class LatencyProxy:
                 out += [b"\r\n", data]
                 self.wfile.write(b"".join(out))
                 proxy._account(label, status, time.thread_time() - cpu, upstream, self, body)
+                proxy._keep_answer(label, status, headers, data)
 
             do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _handle
 
@@ -263,6 +265,13 @@ class LatencyProxy:
                 self.recording.append(Recorded(label, handler.command, handler.path, body))
                 if label not in self.templates:
                     self.templates[label] = {k: v for k, v in handler.headers.items() if k.lower() not in _HOP}
+
+    def _keep_answer(self, label: str, status: int, headers: Iterable[tuple[str, str]], data: bytes) -> None:
+        """Keep the first answer to each operation, for the in-memory replay server."""
+        with self._lock:
+            if label not in self.answers:
+                ctype = next((v for k, v in headers if k.lower() == "content-type"), "application/xml")
+                self.answers[label] = (status, ctype, data)
 
     def reset(self, record: bool = False) -> Stats:
         """Start counting afresh (and recording the request mix, if asked); returns the old stats."""

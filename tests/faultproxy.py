@@ -12,6 +12,7 @@ import threading
 from collections import Counter
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 
@@ -26,6 +27,8 @@ class Fault:
     reset: bool = False  # drop the connection without an answer (a connection reset)
     exact: bool = False  # path must equal path_contains (e.g. "/" for ListBuckets only)
     body_contains: bytes | None = None  # e.g. b"Action=AssumeRole" and a role ARN for STS
+    answer: bytes | None = None  # answer this body (with `status`) instead of an S3 error
+    content_type: str = "text/html"
 
 
 class FaultProxy:
@@ -49,6 +52,13 @@ class FaultProxy:
                 if fault is not None and fault.reset:
                     self.close_connection = True
                     self.connection.shutdown(2)
+                    return
+                if fault is not None and fault.answer is not None:
+                    self.send_response(fault.status)
+                    self.send_header("Content-Type", fault.content_type)
+                    self.send_header("Content-Length", str(len(fault.answer)))
+                    self.end_headers()
+                    self.wfile.write(fault.answer)
                     return
                 if fault is not None:
                     error = f"<Error><Code>{fault.code}</Code><Message>injected {fault.code}</Message></Error>"
@@ -111,3 +121,44 @@ class FaultProxy:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class StallServer:
+    """An endpoint that accepts connections and then never answers (`drip=False`), or
+    answers headers and then one body byte every half second (`drip=True`), until `release`."""
+
+    def __init__(self, drip: bool = False) -> None:
+        import socket
+
+        self.drip = drip
+        self.release = threading.Event()
+        self.held = 0  # connections accepted and being held
+        self._sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self._sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self.release.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                return
+            self.held += 1
+            threading.Thread(target=self._hold, args=(conn,), daemon=True).start()
+
+    def _hold(self, conn: Any) -> None:
+        with conn:
+            conn.recv(65536)
+            if self.drip:
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nContent-Length: 100000\r\n\r\n<")
+            while not self.release.wait(0.5):
+                if self.drip:
+                    try:
+                        conn.sendall(b" ")
+                    except OSError:
+                        return
+
+    def stop(self) -> None:
+        self.release.set()
+        self._sock.close()

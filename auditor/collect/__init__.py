@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import deque
-from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import islice
-from typing import Any
+from typing import Any, TypeVar
 
 from auditor.collect.aws import AwsConfig, Clients
 from auditor.collect.facets import CALLER_IDENTITY, FACETS, LIST_BUCKETS, FacetSpec
-from auditor.collect.read import GONE_CODES, call, failure
+from auditor.collect.read import call, failure
 from auditor.model import (
     AccountState,
     AwsFailure,
@@ -24,14 +20,18 @@ from auditor.model import (
     FacetValue,
     KmsKey,
     KmsKeys,
+    Skip,
     Unreadable,
 )
 
-__all__ = ["AwsConfig", "Clients", "Collector", "Listing", "Target", "collect", "unreachable_state"]
+__all__ = ["AwsConfig", "Clients", "Collector", "Listing", "Target", "collect", "failed_state",
+           "unreachable_state"]
 
-# Facets the collector assembles itself rather than by one call on the bucket.
-_SPECIAL = frozenset({Facet.LOCATION, Facet.KMS_KEYS})
 _KEY_ARN_PREFIX = "arn:aws:kms:"
+# ListBuckets answers BucketRegion only when the request carries a parameter; MaxBuckets
+# (at most 10,000) is the one that pages. https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListBuckets.html
+PAGE_SIZE = 10_000
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +43,8 @@ class Target:
     region: str | None = None
     facets: frozenset[Facet] = frozenset()
     kms_refs: tuple[str, ...] = ()
+    # Facets that may go unread, with every reader's Skip (see engine.skips).
+    skips: tuple[tuple[Facet, tuple[Skip, ...]], ...] = ()
 
 
 # botocore's names for "could not talk to the endpoint at all" (after its retries).
@@ -62,97 +64,104 @@ class Listing:
         return self.error is not None and self.error.code in UNREACHABLE_CODES
 
 
+class _Once:
+    """One value computed by the first caller; the others wait for it (single flight)."""
+
+    __slots__ = ("done", "value")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.value: Any = None
+
+
 @dataclass
 class Collector:
     """Reads buckets through shared clients; account-wide facts are read once and cached."""
 
     clients: Clients
+    deadline: float | None = None  # time.monotonic(): run-level reads give up waiting then
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _account: str | AwsFailure | None = None
-    _account_block: dict[tuple[Facet, str], FacetValue] = field(default_factory=dict)
-    _keys: dict[tuple[str | None, str], str | None | Unreadable] = field(default_factory=dict)
+    _flights: dict[tuple[object, ...], _Once] = field(default_factory=dict)
 
     def list_buckets(self) -> Listing:
         """Every bucket of the account, with its region where ListBuckets reports it."""
         client = self.clients.client("s3")
         try:
-            # No page size: AWS then answers with every bucket (a ContinuationToken only past
-            # its own limit), and emulators that ignore max-buckets paging (moto 5 returns
-            # the first page without a token) cannot silently hide buckets from `managed`.
-            pages = client.get_paginator("list_buckets").paginate()
-            names = tuple((b["Name"], b.get("BucketRegion")) for page in pages for b in page.get("Buckets", []))
+            names = _paged_listing(client)
         except Exception as exc:
             listing = Listing(error=failure(exc, LIST_BUCKETS.api))
             if listing.unreachable and listing.error is not None:
-                with self._lock:  # nothing answers: don't spend another retry budget on STS
-                    self._account = self._account or listing.error
+                error = listing.error  # nothing answers: don't spend another retry budget on STS
+                self._single(("account",), lambda: error)
             return listing
         return Listing(buckets=names)
 
     def account_id(self) -> str | AwsFailure:
         """The caller's account id from STS, read once."""
-        with self._lock:
-            if self._account is None:
-                raw = call(self.clients.client("sts"), CALLER_IDENTITY)
-                self._account = raw if isinstance(raw, AwsFailure) else str((raw or {}).get("Account", ""))
-            return self._account
+        def read() -> str | AwsFailure:
+            raw = call(self.clients.client("sts"), CALLER_IDENTITY)
+            return raw if isinstance(raw, AwsFailure) else str((raw or {}).get("Account", ""))
+
+        return self._single(("account",), read)
 
     def account(self, facets: frozenset[Facet]) -> AccountState:
         """The account's own (account-scope) facets; never raises."""
         account = self.account_id()
-        values = tuple((f, self._account_facet(f, account)) for f in sorted(facets))
+        values = tuple((f, self.account_facet(f, account)) for f in sorted(facets))
         return AccountState(account if isinstance(account, str) else "", values)
 
     def bucket(self, target: Target) -> BucketState:
-        """Read one bucket's needed facets; never raises for one bucket's trouble."""
-        account = self.account_id()
-        account_id = account if isinstance(account, str) else ""
-        if target.listed is False or not target.facets:
-            return BucketState(target.name, account_id, target.region, exists=target.listed is not False)
-        region, location = self._region(target)
-        if isinstance(location, Unreadable) and location.code in GONE_CODES:
-            return BucketState(target.name, account_id, None, exists=False)
-        values: dict[Facet, FacetValue] = {}
-        if Facet.LOCATION in target.facets:
-            values[Facet.LOCATION] = location
-        for facet in sorted(f for f in target.facets - _SPECIAL if FACETS[f].scope == "bucket"):
-            value = self._read(FACETS[facet], region, Bucket=target.name)
-            if isinstance(value, Unreadable) and value.code in GONE_CODES:
-                return BucketState(target.name, account_id, region, exists=False)
-            values[facet] = value
-        for facet in sorted(f for f in target.facets if FACETS[f].scope == "account"):
-            values[facet] = self._account_facet(facet, account)
-        if Facet.KMS_KEYS in target.facets:
-            values[Facet.KMS_KEYS] = self._kms_keys(target, values.get(Facet.ENCRYPTION), region)
-        return BucketState(target.name, account_id, region, True, tuple(values.items()))
+        """Read one bucket's needed facets, one after another (for `init` and tests)."""
+        from auditor.collect.schedule import BucketRead
 
-    def _region(self, target: Target) -> tuple[str | None, FacetValue]:
-        if target.region:
-            return target.region, target.region
-        location = self._read(FACETS[Facet.LOCATION], None, Bucket=target.name)
-        return (location if isinstance(location, str) else None), location
+        return BucketRead(self, target, lambda task: task()).run_inline()
 
-    def _read(self, spec: FacetSpec, region: str | None, **params: Any) -> FacetValue:
-        raw = call(self.clients.client(spec.service, region), spec, **params)
-        if isinstance(raw, AwsFailure):
-            return Unreadable(spec.facet, raw.api, raw.code, raw.message)
-        try:
-            return spec.parse(raw)
-        except (ValueError, KeyError, TypeError) as exc:
-            # An unexpected answer is still an error, never a pass.
-            return Unreadable(spec.facet, spec.api, type(exc).__name__, str(exc))
+    def read(self, spec: FacetSpec, region: str | None, bucket: str) -> FacetValue:
+        """One bucket facet through the lean read path, parsed; never raises for AWS trouble."""
+        raw = self.clients.lean.read(spec, region, bucket)
+        return _parsed(spec, raw)
 
-    def _account_facet(self, facet: Facet, account: str | AwsFailure) -> FacetValue:
+    def _single(self, key: tuple[object, ...], compute: Callable[[], T]) -> T:
+        """`compute()` once per key and run; concurrent callers wait for the first one (up to
+        the deadline, after which they get a DeadlineExceeded failure)."""
+        with self._lock:
+            flight = self._flights.get(key)
+            first = flight is None
+            if flight is None:
+                flight = self._flights[key] = _Once()
+        if first:
+            def run() -> None:
+                try:
+                    flight.value = compute()
+                except Exception as exc:  # a bug: every waiter gets it as a failure
+                    flight.value = AwsFailure("(collector)", type(exc).__name__, str(exc))
+                    self.forget(key)
+                flight.done.set()
+
+            if self.deadline is None:
+                run()
+            else:  # bounded by the deadline whatever the endpoint does
+                threading.Thread(target=run, daemon=True).start()
+        if not flight.done.wait(None if self.deadline is None else max(0.0, self.deadline - time.monotonic())):
+            return AwsFailure("(run)", "DeadlineExceeded", "the run's deadline passed before "
+                              "this shared read answered")  # type: ignore[return-value]
+        return flight.value  # type: ignore[no-any-return]
+
+    def forget(self, key: tuple[object, ...]) -> None:
+        with self._lock:
+            self._flights.pop(key, None)
+
+    def account_facet(self, facet: Facet, account: str | AwsFailure) -> FacetValue:
         """An account-scope facet, read once per account and run (shared by its buckets)."""
         spec = FACETS[facet]
         if isinstance(account, AwsFailure):
             return Unreadable(facet, account.api, account.code, account.message)
-        with self._lock:
-            if (facet, account) not in self._account_block:
-                self._account_block[facet, account] = self._read(spec, None, AccountId=account)
-            return self._account_block[facet, account]
+        value = self._single(("facet", facet, account), lambda: _parsed(spec, call(
+            self.clients.client(spec.service), spec, AccountId=account)))
+        result: FacetValue = _unreadable(facet, value)
+        return result
 
-    def _kms_keys(self, target: Target, encryption: FacetValue, region: str | None) -> FacetValue:
+    def kms_keys(self, target: Target, encryption: FacetValue, region: str | None) -> FacetValue:
         if not isinstance(encryption, Encryption) or not encryption.algorithm.startswith("aws:kms"):
             return KmsKeys()
         refs = dict.fromkeys([*target.kms_refs, encryption.kms_key or "alias/aws/s3"])
@@ -167,19 +176,66 @@ class Collector:
         return KmsKeys(tuple(keys))
 
     def _resolve_key(self, ref: str, region: str | None) -> str | None | Unreadable:
+        """The key ARN `ref` names: one DescribeKey per key and region per run, however many
+        buckets ask at once; a failure is not kept (the next bucket asks again)."""
         if ref.startswith(_KEY_ARN_PREFIX) and ":key/" in ref:
             return ref
-        with self._lock:
-            if (region, ref) in self._keys:  # one DescribeKey per key and region per run
-                return self._keys[region, ref]
         spec = FACETS[Facet.KMS_KEYS]
-        raw = call(self.clients.client("kms", region), spec, KeyId=ref)
-        if isinstance(raw, AwsFailure):  # a failure is not cached: the next bucket retries
-            return Unreadable(spec.facet, raw.api, raw.code, raw.message)
-        arn = None if raw is None else str(raw["KeyMetadata"]["Arn"])
-        with self._lock:
-            self._keys[region, ref] = arn
-        return arn
+
+        def describe() -> str | None | Unreadable:
+            raw = call(self.clients.client("kms", region), spec, KeyId=ref)
+            if isinstance(raw, AwsFailure):
+                return Unreadable(spec.facet, raw.api, raw.code, raw.message)
+            try:
+                return None if raw is None else str(raw["KeyMetadata"]["Arn"])
+            except (KeyError, TypeError) as exc:
+                return Unreadable(spec.facet, spec.api, "MalformedResponse",
+                                  f"no KeyMetadata.Arn in the answer ({type(exc).__name__}: {exc})")
+
+        key = ("kms", region, ref)
+        arn = self._single(key, describe)
+        if isinstance(arn, Unreadable | AwsFailure):
+            self.forget(key)
+        result: str | None | Unreadable = _unreadable(spec.facet, arn)
+        return result
+
+
+def _unreadable(facet: Facet, value: Any) -> Any:
+    """A run-level failure handed back by a shared read, as this facet's Unreadable."""
+    if isinstance(value, AwsFailure):
+        return Unreadable(facet, value.api, value.code, value.message)
+    return value
+
+
+def _parsed(spec: FacetSpec, raw: Any) -> FacetValue:
+    if isinstance(raw, AwsFailure):
+        return Unreadable(spec.facet, raw.api, raw.code, raw.message)
+    try:
+        return spec.parse(raw)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        # An unexpected answer is still an error, never a pass.
+        return Unreadable(spec.facet, spec.api, "MalformedResponse", f"{type(exc).__name__}: {exc}")
+
+
+def _paged_listing(client: Any) -> tuple[tuple[str, str | None], ...]:
+    """ListBuckets with MaxBuckets (so AWS answers BucketRegion), following continuation tokens.
+
+    Guard: an endpoint that ignores paging (moto 5 answers the first MaxBuckets buckets and no
+    token) would hide every bucket past the page from `managed`; a full last page without a
+    token is therefore checked against one listing without a page size.
+    """
+    pages = client.get_paginator("list_buckets").paginate(PaginationConfig={"PageSize": PAGE_SIZE})
+    found: dict[str, str | None] = {}
+    last = 0
+    for page in pages:
+        entries = page.get("Buckets", [])
+        last = len(entries)
+        for b in entries:
+            found[b["Name"]] = b.get("BucketRegion")
+    if last >= PAGE_SIZE:
+        for b in client.list_buckets().get("Buckets", []):
+            found.setdefault(b["Name"], b.get("BucketRegion"))
+    return tuple(found.items())
 
 
 def unreachable_state(target: Target, error: AwsFailure) -> BucketState:
@@ -193,39 +249,8 @@ def failed_state(target: Target, api: str, code: str, message: str) -> BucketSta
     return BucketState(target.name, "", target.region, target.listed is not False, facets)
 
 
-def collect(
-    jobs: Iterable[tuple[Collector, Target]], concurrency: int = 32, deadline: float | None = None
-) -> Iterator[BucketState]:
-    """Read every target (each with its account's collector) with one bounded pool, in order.
+def collect(*args: Any, **kwargs: Any) -> Any:
+    """See auditor.collect.schedule.collect (imported lazily: it starts threads)."""
+    from auditor.collect.schedule import collect as scheduled
 
-    `deadline` is a time.monotonic() value: buckets not read by then come back with every
-    facet Unreadable("DeadlineExceeded"), so the run still reports (and never hangs).
-    """
-    # A window of submitted reads (not all of them at once) keeps memory flat: a bucket's
-    # state is held only until it is yielded.
-    window = max(1, concurrency) * 4
-    pending: deque[tuple[Target, Future[BucketState]]] = deque()
-    todo = iter(jobs)
-    pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="s3audit")
-    try:
-        while True:
-            if deadline is None or time.monotonic() < deadline:
-                for collector, target in islice(todo, window - len(pending)):
-                    pending.append((target, pool.submit(collector.bucket, target)))
-            if not pending:
-                break
-            target, future = pending.popleft()
-            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-            try:
-                yield future.result(timeout=remaining)
-            except FutureTimeout:
-                yield failed_state(target, "(run)", "DeadlineExceeded",
-                                   "the run's deadline passed before this bucket was read")
-            except Exception as exc:
-                yield failed_state(target, "(collector)", type(exc).__name__, str(exc))
-        for _, target in todo:  # the deadline passed before these were even started
-            yield failed_state(target, "(run)", "DeadlineExceeded",
-                               "the run's deadline passed before this bucket was read")
-    finally:
-        # In-flight reads end by their own connect/read timeouts; queued ones are dropped.
-        pool.shutdown(wait=deadline is None, cancel_futures=True)
+    return scheduled(*args, **kwargs)

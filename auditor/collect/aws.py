@@ -11,12 +11,17 @@ from urllib.parse import urlsplit, urlunsplit
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError
 
-from auditor.collect.facets import READ_ONLY_OPERATIONS
+from auditor.collect.facets import DOCUMENTS, READ_ONLY_OPERATIONS
+from auditor.collect.read import ReadOnlyViolation
+
+__all__ = ["AwsConfig", "Clients", "MalformedResponse", "ReadOnlyViolation"]
 
 # botocore's "standard" retry mode retries throttling, 5xx and connection errors with
-# exponential backoff. 4 attempts = 3 retries; with these timeouts one read can hold the
-# run for at most about a minute (4 x (3 s connect + 10 s read) + backoff).
+# exponential backoff. botocore's max_attempts 4 means 4 retries (total_max_attempts 5):
+# with these timeouts one read can hold the run for about a minute (5 x (3 s connect +
+# 10 s read) + backoff), and a run's --deadline bounds everything.
 # https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html
 MAX_ATTEMPTS = 4
 CONNECT_TIMEOUT = 3
@@ -50,6 +55,17 @@ class Clients:
         self.default_region = self.session.region_name or DEFAULT_REGION
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
+        self._lean: Any = None
+
+    @property
+    def lean(self) -> Any:
+        """The lean read path for bucket facets (auditor.collect.lean), made once."""
+        with self._lock:
+            if self._lean is None:
+                from auditor.collect.lean import LeanReader
+
+                self._lean = LeanReader(self)
+            return self._lean
 
     def client(self, service: str, region: str | None = None) -> Any:
         """The client for one service in one region, created once."""
@@ -77,11 +93,12 @@ class Clients:
             client.meta.events.register("before-sign.s3-control", _strip_account_prefix(endpoint))
         if self.config.read_only:
             client.meta.events.register("before-parameter-build", _refuse_writes)
+        if service == "s3":
+            from auditor.collect.lean import capture_probe
+
+            client.meta.events.register("before-send.s3", capture_probe)
+        client.meta.events.register("before-parse", _refuse_other_documents)
         return client
-
-
-class ReadOnlyViolation(RuntimeError):
-    """An API call outside the read-only allow-list was attempted: a bug, never to be retried."""
 
 
 def _refuse_writes(model: Any, **_: Any) -> None:
@@ -89,6 +106,31 @@ def _refuse_writes(model: Any, **_: Any) -> None:
     # ever leaves the process.
     if model.name not in READ_ONLY_OPERATIONS:
         raise ReadOnlyViolation(f"s3audit is read-only; refusing {model.service_model.service_name}:{model.name}")
+
+
+class MalformedResponse(BotoCoreError):  # type: ignore[misc]
+    """A 2xx answer whose body is not the operation's document (an HTML page, another root)."""
+
+    fmt = "{message}"
+
+
+def _refuse_other_documents(operation_model: Any, response_dict: Any, **_: Any) -> None:
+    # botocore parses any 200 body it cannot read as an empty answer, so an HTML page from
+    # a captive proxy would read as "no CORS configuration" and pass. Fail closed instead.
+    root = DOCUMENTS.get(operation_model.name)
+    status = response_dict.get("status_code", 0)
+    if root is None or not 200 <= status < 300 or "x-s3audit-probe" in response_dict.get("headers", {}):
+        return
+    body = response_dict.get("body") or b""
+    if not body and operation_model.name != "GetBucketLocation":
+        raise MalformedResponse(message=f"HTTP {status} with an empty body where a <{root}> "
+                                        "document was expected")
+    if body:
+        from auditor.collect.xmldoc import accepted_roots, root_of
+
+        found = root_of(body)
+        if found not in accepted_roots(root, operation_model.name):
+            raise MalformedResponse(message=f"HTTP {status} where a <{root}> document was expected: {found}")
 
 
 def _strip_account_prefix(endpoint: str) -> Callable[..., None]:

@@ -22,6 +22,24 @@ class FacetSpec:
     absent_codes: frozenset[str]  # error codes that mean "not configured", not "unreadable"
     parse: Callable[[Mapping[str, Any] | None], FacetValue]
     scope: Literal["bucket", "account"] = "bucket"
+    # The root element of the operation's XML answer: any other body is not its document.
+    document: str | None = None
+
+
+# https://docs.aws.amazon.com/AmazonS3/latest/API/ (each operation's "Response Syntax")
+DOCUMENTS = {
+    "GetBucketLocation": "LocationConstraint",
+    "GetBucketVersioning": "VersioningConfiguration",
+    "GetBucketEncryption": "ServerSideEncryptionConfiguration",
+    "GetPublicAccessBlock": "PublicAccessBlockConfiguration",
+    "GetBucketAcl": "AccessControlPolicy",
+    "GetBucketOwnershipControls": "OwnershipControls",
+    "GetBucketLifecycleConfiguration": "LifecycleConfiguration",
+    "GetBucketCors": "CORSConfiguration",
+    "GetBucketWebsite": "WebsiteConfiguration",
+    "ListBuckets": "ListAllMyBucketsResult",
+    "GetCallerIdentity": "GetCallerIdentityResponse",
+}
 
 
 def _row(
@@ -34,7 +52,8 @@ def _row(
     scope: Literal["bucket", "account"] = "bucket",
 ) -> FacetSpec:
     method = "".join("_" + c.lower() if c.isupper() else c for c in api).lstrip("_")
-    return FacetSpec(facet, service, api, method, iam_action, frozenset(absent), parser, scope)
+    return FacetSpec(facet, service, api, method, iam_action, frozenset(absent), parser, scope,
+                     DOCUMENTS.get(api) if service != "kms" else None)
 
 
 FACETS: dict[Facet, FacetSpec] = {

@@ -14,6 +14,10 @@ from auditor.model import AwsFailure
 GONE_CODES = frozenset({"NoSuchBucket", "404"})
 
 
+class ReadOnlyViolation(RuntimeError):
+    """An API call outside the read-only allow-list was attempted: a bug, never to be retried."""
+
+
 class Call(Protocol):
     @property
     def api(self) -> str: ...

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from auditor.controls.public_access import effective_block
+from auditor.controls.public_access import acls_neutralised, effective_block
 from auditor.controls.registry import Control, Ref, Request
-from auditor.model import Difference, Facet, Outcome, Ownership, PublicAccessBlock, Severity
+from auditor.model import Difference, Facet, Outcome, Ownership, PublicAccessBlock, Severity, Skip
 
 SCHEMA = {
     "description": "`ignored`: object ACLs cannot take effect: object ownership is "
@@ -16,7 +16,7 @@ SCHEMA = {
 def acls_ignored_because(ownership: Ownership, bucket_block: PublicAccessBlock | None,
                          account_block: PublicAccessBlock | None) -> str | None:
     """Why object ACLs cannot take effect, or None when they can."""
-    if ownership.rule == "BucketOwnerEnforced":
+    if isinstance(ownership, Ownership) and ownership.rule == "BucketOwnerEnforced":
         return "object ownership is BucketOwnerEnforced (ACLs are disabled)"
     if bucket_block is not None and bucket_block.ignore_public_acls:
         return "the bucket-level IgnorePublicAcls is on"
@@ -59,6 +59,9 @@ CONTROL = Control(
     severity=Severity.HIGH,
     check=object_acls,
     reads=(Facet.OWNERSHIP, Facet.PUBLIC_ACCESS_BLOCK, Facet.ACCOUNT_PUBLIC_ACCESS_BLOCK),
+    # With IgnorePublicAcls on, the ownership cannot change the verdict.
+    skips=(Skip(Facet.OWNERSHIP, (Facet.PUBLIC_ACCESS_BLOCK, Facet.ACCOUNT_PUBLIC_ACCESS_BLOCK),
+                acls_neutralised),),
     schema=SCHEMA,
     put_requests=_put,
     example="ignored",

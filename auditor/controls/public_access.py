@@ -16,12 +16,14 @@ from auditor.model import (
     Acl,
     Difference,
     Facet,
+    FacetValue,
     Outcome,
     Ownership,
     PolicyDocument,
     PublicAccessBlock,
     PublicAccessLevel,
     Severity,
+    Skip,
 )
 from auditor.policy.document import parse_policy
 from auditor.policy.evaluate import PolicyTooComplexError, public_actions
@@ -48,7 +50,8 @@ def _acl_findings(acl: Acl, ownership: Ownership, block: PublicAccessBlock) -> t
     """Public ACL grants that take effect: (read findings, beyond-read findings)."""
     # With BucketOwnerEnforced, ACLs are disabled and grant nothing; IgnorePublicAcls makes
     # S3 ignore public grants. https://docs.aws.amazon.com/AmazonS3/latest/userguide/about-object-ownership.html
-    if ownership.rule == "BucketOwnerEnforced" or block.ignore_public_acls:
+    # The block first: with it on, the ownership may not have been read (see SKIPS).
+    if block.ignore_public_acls or ownership.rule == "BucketOwnerEnforced":
         return [], []
     read: list[str] = []
     write: list[str] = []
@@ -81,6 +84,27 @@ def _exposure(
         if acts.beyond_read:
             write_findings.append("the policy allows anonymous " + ", ".join(acts.beyond_read))
     return reads_objects, read_findings, write_findings, neutralised
+
+
+def acls_neutralised(bucket_block: FacetValue, account_block: FacetValue,
+                     ownership: FacetValue = None) -> str | None:
+    """Why no ACL can make the bucket public (so the ACL, and maybe the ownership, need not
+    be read), or None. Values not read as their type (unreadable) decide nothing."""
+    for level, block in (("bucket", bucket_block), ("account", account_block)):
+        if isinstance(block, PublicAccessBlock) and block.ignore_public_acls:
+            return f"the {level}-level IgnorePublicAcls is on"
+    if isinstance(ownership, Ownership) and ownership.rule == "BucketOwnerEnforced":
+        return "object ownership is BucketOwnerEnforced (ACLs are disabled)"
+    return None
+
+
+# The bucket ACL matters only where ACLs can take effect, and the ownership (for this
+# control) only where IgnorePublicAcls is off; both read after the blocks.
+SKIPS = (
+    Skip(Facet.OWNERSHIP, (Facet.PUBLIC_ACCESS_BLOCK, Facet.ACCOUNT_PUBLIC_ACCESS_BLOCK), acls_neutralised),
+    Skip(Facet.ACL, (Facet.PUBLIC_ACCESS_BLOCK, Facet.ACCOUNT_PUBLIC_ACCESS_BLOCK, Facet.OWNERSHIP),
+         acls_neutralised),
+)
 
 
 def _level(reads_objects: bool, read: list[str], write: list[str]) -> str:
@@ -246,6 +270,7 @@ CONTROL = Control(
     check=public_access,
     reads=(Facet.POLICY, Facet.ACL, Facet.OWNERSHIP, Facet.PUBLIC_ACCESS_BLOCK,
            Facet.ACCOUNT_PUBLIC_ACCESS_BLOCK),
+    skips=SKIPS,
     schema=SCHEMA,
     lint=_lint,
     derive=_derive,

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from auditor.cfn.values import CfnBucket
 from auditor.errors import SpecProblem
-from auditor.model import Facet, Outcome, Scope, Severity
+from auditor.model import Facet, Outcome, Scope, Severity, Skip
 
 ID_PATTERN = re.compile(r"^S3-[A-Z]{3}-\d{3}$")
 # The optional parts of a control; each is set or explained in `why_not`.
@@ -90,6 +90,8 @@ class Control:
     severity: Severity
     check: Check
     reads: tuple[Facet, ...] = ()
+    # Facets of `reads` that may go unread once earlier ones are known (never for `init`).
+    skips: tuple[Skip, ...] = ()
     scope: Scope = Scope.BUCKET
     schema: Mapping[str, Any] | None = None  # the spec key's JSON Schema; None = implicit
     defs: Mapping[str, Any] = field(default_factory=dict)  # shared $defs the schema refers to

@@ -6,9 +6,9 @@ could not be read is an `error` result.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -27,9 +27,9 @@ Progress = Callable[[int, int], None]
 
 
 def _states(jobs: list[Job], listings: dict[int, Listing], concurrency: int,
-            deadline: float | None) -> Iterator[BucketState]:
+            deadline: float | None, stop: threading.Event | None) -> Iterator[BucketState]:
     reachable = [j for j in jobs if not listings[id(j.collector)].unreachable]
-    read = collect(((j.collector, j.target) for j in reachable), concurrency, deadline)
+    read = collect(((j.collector, j.target) for j in reachable), concurrency, deadline, stop)
     for job in jobs:
         listing = listings[id(job.collector)]
         if listing.unreachable and listing.error is not None:
@@ -39,9 +39,23 @@ def _states(jobs: list[Job], listings: dict[int, Listing], concurrency: int,
             yield next(read)
 
 
-def _list_all(collectors: Sequence[Collector]) -> list[tuple[Collector, Listing]]:
-    with ThreadPoolExecutor(max_workers=max(1, min(8, len(collectors)))) as pool:
-        return list(zip(collectors, pool.map(lambda c: c.list_buckets(), collectors)))
+def _list_all(collectors: Sequence[Collector], deadline: float | None) -> list[tuple[Collector, Listing]]:
+    """Every account's listing (and its account id, read alongside), each in a daemon thread:
+    what has not answered by the deadline is a DeadlineExceeded listing, and the run goes on."""
+    found: dict[int, Listing] = {}
+
+    def one(c: Collector) -> None:
+        found[id(c)] = c.list_buckets()
+        c.account_id()
+
+    threads = [threading.Thread(target=one, args=(c,), daemon=True) for c in collectors]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+    late = Listing(error=AwsFailure("ListBuckets", "DeadlineExceeded",
+                                    "the run's deadline passed before the account's buckets were listed"))
+    return [(c, found.get(id(c), late)) for c in collectors]
 
 
 def open_collectors(options: AuditOptions) -> tuple[list[Collector], list[Result]]:
@@ -70,8 +84,12 @@ def run_audit(
     collectors: Sequence[Collector] | None = None,
     progress: Progress | None = None,
     baseline: Baseline | None = None,
+    stop: threading.Event | None = None,
 ) -> Report:
-    """Audit every bucket and account the specs and the accounts name."""
+    """Audit every bucket and account the specs and the accounts name.
+
+    `stop` (set by a signal handler): no new reads; what was not read is `error`
+    ("Interrupted"), and the report is still made."""
     started = time.monotonic()
     deadline = None if options.deadline is None else started + options.deadline
     account_errors: list[Result] = []
@@ -79,11 +97,14 @@ def run_audit(
         collectors, account_errors = open_collectors(options)
     if not collectors:
         collectors = [Collector(Clients(options.aws))]
-    listings = _list_all(collectors)
+    for collector in collectors:
+        collector.deadline = deadline
+    listings = _list_all(collectors, deadline)
     shard = options.shard
     jobs = [j for j in plan(specs, listings, options.buckets, options.controls)
             if shard is None or shard.owns(j.target.name)]
-    states = _states(jobs, {id(c): listing for c, listing in listings}, options.concurrency, deadline)
+    states = _states(jobs, {id(c): listing for c, listing in listings}, options.concurrency, deadline,
+                     stop)
     if progress is not None:
         states = _counted(states, len(jobs), progress)
     results = list(evaluate(zip((j.spec for j in jobs), states)))

@@ -109,6 +109,13 @@ def test_listing_is_paginated_and_complete(s3: Any) -> None:
     assert sorted(n for n, _ in listing.buckets) == ["bare", "full", "more-0", "more-1", "more-2"]
 
 
+def _describe_key_calls(collector: Collector) -> list[str]:
+    calls: list[str] = []
+    collector.clients.client("kms", REGION).meta.events.register(
+        "before-parameter-build.kms.DescribeKey", lambda params, **_: calls.append(params["KeyId"]))
+    return calls
+
+
 def test_a_kms_key_is_described_once_per_run(s3: Any) -> None:
     kms = boto3.client("kms", region_name=REGION)
     key = kms.create_key()["KeyMetadata"]
@@ -117,11 +124,94 @@ def test_a_kms_key_is_described_once_per_run(s3: Any) -> None:
         s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [
             {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key["Arn"]}}]})
     collector = _collector()
-    calls: list[str] = []
-    collector.clients.client("kms", REGION).meta.events.register(
-        "before-parameter-build.kms.DescribeKey", lambda params, **_: calls.append(params["KeyId"]))
+    calls = _describe_key_calls(collector)
     facets = frozenset({Facet.ENCRYPTION, Facet.KMS_KEYS})
     states = [collector.bucket(Target(b, True, REGION, facets, ("alias/shared",))) for b in ("bare", "full")]
     assert all(isinstance(k := s.facet(Facet.KMS_KEYS), KmsKeys) and k.arn("alias/shared") == key["Arn"]
                for s in states)
     assert calls == ["alias/shared"]  # the key ARN needs no call, the alias one for the run
+
+
+def _requests_seen(collector: Collector) -> list[str]:
+    seen: list[str] = []
+    collector.clients.client("s3", REGION).meta.events.register(
+        "before-send.s3", lambda request, **_: seen.append(request.url.split("?")[-1]))
+    return seen
+
+
+@pytest.mark.parametrize(("ignore", "ownership", "read"), [
+    (True, None, set()),  # IgnorePublicAcls: neither matters to public_access
+    (False, "BucketOwnerEnforced", {"ownershipControls"}),  # ACLs disabled: the ACL cannot matter
+    (False, None, {"ownershipControls", "acl"}),  # ACLs can take effect: both are read
+])
+def test_acl_and_ownership_are_read_only_when_a_verdict_can_depend_on_them(
+    s3: Any, ignore: bool, ownership: str | None, read: set[str]
+) -> None:
+    from auditor.engine import facets_needed, skips
+    from auditor.model import NotRead
+    from auditor.spec import load_specs
+    from auditor.spec.build import effective_spec
+    from tests.conftest import SPECS
+
+    s3.put_public_access_block(Bucket="bare", PublicAccessBlockConfiguration={
+        "BlockPublicAcls": True, "IgnorePublicAcls": ignore, "BlockPublicPolicy": True,
+        "RestrictPublicBuckets": True})
+    if ownership:
+        s3.put_bucket_ownership_controls(Bucket="bare", OwnershipControls={"Rules": [{"ObjectOwnership": ownership}]})
+    entry = effective_spec(load_specs([SPECS / "amply-storage-prod.yaml"]), "amply-storage-prod")
+    assert entry is not None
+    collector = _collector()
+    seen = _requests_seen(collector)
+    state = collector.bucket(Target("bare", True, REGION, facets_needed(entry), (), skips(entry)))
+    assert {q for q in seen if q in ("acl", "ownershipControls")} == read
+    for facet, query in ((Facet.ACL, "acl"), (Facet.OWNERSHIP, "ownershipControls")):
+        assert isinstance(state.facet(facet), NotRead) is (query not in read)
+
+
+def test_an_endpoint_that_ignores_paging_cannot_hide_buckets(s3: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto answers MaxBuckets=N with the first N buckets and no token: a full page without
+    a token is checked against one unpaged listing."""
+    import auditor.collect as collect
+
+    monkeypatch.setattr(collect, "PAGE_SIZE", 2)
+    for i in range(3):
+        s3.create_bucket(Bucket=f"more-{i}", CreateBucketConfiguration={"LocationConstraint": REGION})
+    listing = _collector().list_buckets()
+    assert sorted(n for n, _ in listing.buckets) == ["bare", "full", "more-0", "more-1", "more-2"]
+
+
+def test_the_listing_asks_for_bucket_regions_and_follows_continuation_tokens() -> None:
+    """AWS answers BucketRegion only when ListBuckets carries a parameter (MaxBuckets)."""
+    from botocore.stub import Stubber
+
+    from auditor.collect import PAGE_SIZE, _paged_listing
+
+    client = boto3.client("s3", region_name=REGION)
+    with Stubber(client) as stub:
+        stub.add_response("list_buckets", {"Buckets": [{"Name": "a", "BucketRegion": "eu-west-1"}],
+                                           "ContinuationToken": "t1"}, {"MaxBuckets": PAGE_SIZE})
+        stub.add_response("list_buckets", {"Buckets": [{"Name": "b", "BucketRegion": "us-east-1"}]},
+                          {"MaxBuckets": PAGE_SIZE, "ContinuationToken": "t1"})
+        assert _paged_listing(client) == (("a", "eu-west-1"), ("b", "us-east-1"))
+
+
+def test_concurrent_buckets_describe_a_shared_key_once(s3: Any) -> None:
+    """Single flight: however many buckets ask at once, one DescribeKey per key and run."""
+    from auditor.collect import collect
+
+    kms = boto3.client("kms", region_name=REGION)
+    key = kms.create_key()["KeyMetadata"]
+    kms.create_alias(AliasName="alias/shared", TargetKeyId=key["KeyId"])
+    names = [f"enc-{i}" for i in range(12)]
+    for name in names:
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
+        s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": [
+            {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key["Arn"]}}]})
+    collector = _collector()
+    calls = _describe_key_calls(collector)
+    facets = frozenset({Facet.ENCRYPTION, Facet.KMS_KEYS})
+    states = list(collect(((collector, Target(n, True, REGION, facets, ("alias/shared",))) for n in names),
+                          concurrency=12))
+    assert all(isinstance(k := s.facet(Facet.KMS_KEYS), KmsKeys) and k.arn("alias/shared") == key["Arn"]
+               for s in states)
+    assert calls == ["alias/shared"]
