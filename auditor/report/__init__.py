@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from auditor.files import write_atomic
 from auditor.model import Report
 from auditor.report import json_report, junit, markdown, sarif
-from auditor.files import write_atomic
 
 RENDERERS: dict[str, Callable[[Report], str]] = {
     "json": json_report.render,

@@ -18,8 +18,8 @@ import jsonschema
 from jsonschema.exceptions import best_match
 
 from auditor.errors import AuditorError
-from auditor.model import Difference, Report, Result
 from auditor.jsonable import JsonValue, to_jsonable
+from auditor.model import Difference, Report, Result
 
 SCHEMA_VERSION = 1
 TOOL_NAME = "s3audit"
@@ -67,8 +67,11 @@ def result_to_dict(result: Result) -> dict[str, JsonValue]:
         "remediation": result.remediation,
         "rule_id": result.rule_id,
     }
+    out["scope"] = str(result.scope.value)
     if result.account is not None:
         out["account"] = result.account
+    if result.principal is not None:
+        out["principal"] = result.principal
     if result.region is not None:
         out["region"] = result.region
     if result.differences:
@@ -79,6 +82,10 @@ def result_to_dict(result: Result) -> dict[str, JsonValue]:
         value = getattr(result, key)
         if value is not None:
             out[key] = to_jsonable(value)
+    if result.frameworks:
+        out["frameworks"] = {name: list(ids) for name, ids in result.frameworks}
+    if result.error is not None:
+        out["error"] = to_jsonable(result.error)
     return out
 
 

@@ -13,7 +13,18 @@ from pathlib import Path
 from typing import Any
 
 from auditor.errors import AuditorError
-from auditor.model import Change, Difference, Report, Result, Severity, SourceRef, Status, Waiver
+from auditor.model import (
+    AwsFailure,
+    Change,
+    Difference,
+    Report,
+    Result,
+    Scope,
+    Severity,
+    SourceRef,
+    Status,
+    Waiver,
+)
 from auditor.report.json_report import validate_report
 
 
@@ -44,6 +55,10 @@ def result_from_dict(data: Mapping[str, Any]) -> Result:
         change=Change(data["change"]) if data.get("change") else None,
         first_seen=data.get("first_seen"),
         waiver=_waiver(data.get("waiver")),
+        scope=Scope(data.get("scope", "bucket")),
+        principal=data.get("principal"),
+        frameworks=tuple((name, tuple(ids)) for name, ids in data.get("frameworks", {}).items()),
+        error=AwsFailure(err["api"], err["code"], err["message"]) if (err := data.get("error")) else None,
     )
 
 
@@ -72,7 +87,9 @@ def merge_reports(reports: Sequence[Report]) -> Report:
     for report in reports:
         for result in report.results:
             seen.setdefault(result.key, result)
-    results = sorted(seen.values(), key=lambda r: (r.bucket != "*", r.bucket, r.account or ""))
+    # Account- and principal-scope results (bucket None or the run-level "*") first.
+    results = sorted(seen.values(), key=lambda r: (r.bucket not in (None, "*"), r.bucket or "",
+                                                   r.principal or "", r.account or ""))
     # A waiver is unused only if no shard used it.
     unused = {w: None for w in reports[0].unused_waivers if all(w in r.unused_waivers for r in reports)}
     first = reports[0]

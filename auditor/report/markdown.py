@@ -14,8 +14,8 @@ import json
 import re
 from collections.abc import Callable, Iterable
 
-from auditor.model import CONTROLS, Change, Report, Result, Status
 from auditor.jsonable import JsonValue, to_jsonable
+from auditor.model import CONTROLS, Change, Report, Result, Status
 
 TITLE = "S3 drift report"
 

@@ -52,7 +52,7 @@ def table_after(text: str, heading: str) -> list[list[str]]:
 
 def outside_code(text: str) -> str:
     """The page without fenced blocks and code spans: where Markdown and HTML are live."""
-    text = re.sub(r"^(`{3,})[^\n]*\n.*?^\1$", "", text, flags=re.S | re.M)
+    text = re.sub(r"^(`{3,})[^\n]*\n.*?^\1$", "", text, flags=re.DOTALL | re.MULTILINE)
     return re.sub(r"(`+)(?!`).*?(?<!`)\1(?!`)", "", text)
 
 
@@ -123,7 +123,7 @@ def test_matrix_cells(sample_report: Report) -> None:
 def test_drifts_are_grouped_by_bucket_highest_severity_first(sample_report: Report) -> None:
     text = markdown.render(sample_report)
     drift = text[text.index("## Drift"):text.index("## Errors")]
-    headings = re.findall(r"^#{3,4} (.*)$", drift, flags=re.M)
+    headings = re.findall(r"^#{3,4} (.*)$", drift, flags=re.MULTILINE)
     assert headings == [
         "amply-backups", "S3-BKT-001 · exists · high",
         "amply-legacy-tmp", "S3-BKT-002 · managed · low",
@@ -236,7 +236,7 @@ def test_hostile_values_come_out_escaped(make_result: Callable[..., Result],
     for needle in ("![", "://evil", "@admin"):
         assert needle not in live, needle
     # The newline inside the hostile value never starts a line of its own.
-    assert not re.search(r"^\W*heading", text, flags=re.M)
+    assert not re.search(r"^\W*heading", text, flags=re.MULTILINE)
     for heading in ("## Bucket × control", "## Errors", "<summary>Passing checks"):
         rows = table_after(text, heading)
         assert {len(row) for row in rows} == {len(rows[0])}, heading
