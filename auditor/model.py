@@ -509,7 +509,8 @@ class Report:
 
     @property
     def summary(self) -> Summary:
-        live = [r for r in self.results if r.bucket != "*"]
+        # Buckets only: account- and role-scope results (and run-level errors on "*") are not.
+        live = [r for r in self.results if r.scope is Scope.BUCKET and r.bucket not in (None, "*")]
         return Summary(
             buckets=len({(r.account, r.bucket) for r in live}),
             passed=sum(r.status is Status.PASS for r in self.results),

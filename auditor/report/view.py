@@ -130,7 +130,8 @@ def remediations(result: Result) -> list[str]:
 
 
 def group_identical(results: Iterable[Result]) -> list[Finding]:
-    """Results grouped when they differ only in their subject (its name replaced in the text).
+    """Results grouped when they differ only in their subject (its name replaced in the text)
+    and in how long they have been failing (`change`, `first_seen`).
 
     The 300-bucket report then has one section for "240 buckets allow plain HTTP", not 240.
     Groups come most severe first, then largest.
@@ -151,7 +152,7 @@ def _identity(r: Result) -> tuple[str, ...]:
     waiver = (r.waiver.reason, r.waiver.expires, r.waiver.owner) if r.waiver else None
     parts = (scope_of(r).value, r.rule_id, r.control, r.status.value, r.severity.value,
              json_text(r.expected), json_text(r.actual), r.message, json.dumps(differences),
-             json.dumps(waiver), r.change.value if r.change else "", frameworks_text(r))
+             json.dumps(waiver), frameworks_text(r))
     return tuple(_without_name(part, name) for part in parts)
 
 
