@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -25,6 +26,22 @@ def _specs_option(f: F) -> F:
         type=click.Path(path_type=Path),
         help="Spec file or directory (all *.yaml/*.yml below it); repeatable.",
     )(f)
+
+
+def _format_options(f: F) -> F:
+    """The report formats beyond JSON and Markdown, shared by audit and merge."""
+    options = [
+        click.option("--sarif-root", type=click.Path(file_okay=False, path_type=Path),
+                     help="SARIF URIs are relative to this directory (default: the current one)."),
+        click.option("--asff", "asff_path", help="Also write Security Hub ASFF findings to FILE."),
+        click.option("--ocsf", "ocsf_path", help="Also write OCSF Compliance Findings to FILE."),
+        click.option("--csv", "csv_path", help="Also write a CSV report (one row per result) to FILE."),
+        click.option("--html", "html_path", help="Also write the HTML report to FILE (--out writes "
+                     "drift-report.html when neither --json nor --markdown is given)."),
+    ]
+    for option in options:
+        f = option(f)
+    return f
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -85,6 +102,7 @@ def main() -> None:
               help="Dated reports to keep in --history.")
 @click.option("--sarif", "sarif_path", help="Also write a SARIF 2.1.0 report to FILE ('-' = stdout).")
 @click.option("--junit", "junit_path", help="Also write a JUnit XML report to FILE ('-' = stdout).")
+@_format_options
 @click.option("--fail-on", type=click.Choice(SEVERITIES), default="low", show_default=True,
               help="Exit 1 only for drift at or above this severity.")
 @click.option("--concurrency", type=click.IntRange(1, 256), default=32, show_default=True,
@@ -101,7 +119,8 @@ def audit(
     external_id: str | None, session_name: str, org_role: str | None, shard: str | None,
     region: str | None, endpoint_url: str | None, buckets: tuple[str, ...],
     controls: tuple[str, ...], baseline: Path | None, history_dir: Path | None, history_keep: int,
-    sarif_path: str | None, junit_path: str | None,
+    sarif_path: str | None, junit_path: str | None, html_path: str | None, csv_path: str | None,
+    ocsf_path: str | None, asff_path: str | None, sarif_root: Path | None,
     fail_on: str, concurrency: int, deadline: float | None, quiet: bool, debug: bool,
     now: datetime | None,
 ) -> None:
@@ -138,9 +157,14 @@ def audit(
             traceback.print_exc()
         _fail(f"audit failed: {type(exc).__name__}: {exc}", 3)
     if history_dir is not None:
+        from auditor.run.trend import read_trend
+
         _keep_history(report, history_dir, history_keep)
-    extra = {"sarif": sarif_path, "junit": junit_path}
-    _finish(report, json_path, markdown_path, out_dir, Severity(fail_on), quiet, extra=extra)
+        report = replace(report, trend=read_trend(history_dir))
+    extra = {"sarif": sarif_path, "junit": junit_path, "html": html_path, "csv": csv_path,
+             "ocsf": ocsf_path, "asff": asff_path}
+    _finish(report, json_path, markdown_path, out_dir, Severity(fail_on), quiet, extra=extra,
+            sarif_root=sarif_root)
 
 
 def _roles(role_arns: tuple[str, ...], roles_file: Path | None, external_id: str | None) -> list[Any]:
@@ -227,19 +251,21 @@ def _keep_history(report: Report, directory: Path, keep: int) -> None:
 
 def _finish(report: Report, json_path: str | None, markdown_path: str | None, out_dir: Path,
             fail_on: Severity, quiet: bool, exit_on_drift: bool = True,
-            extra: dict[str, str | None] | None = None) -> None:
+            extra: dict[str, str | None] | None = None, sarif_root: Path | None = None) -> None:
     from auditor.engine import exit_code
-    from auditor.report import RENDERERS, write_atomic
+    from auditor.report import configured_renderers, write_atomic
 
     targets = {"json": json_path, "markdown": markdown_path}
     if json_path is None and markdown_path is None:
-        targets = {"json": str(out_dir / "drift-report.json"), "markdown": str(out_dir / "drift-report.md")}
-    targets.update(extra or {})
+        targets = {"json": str(out_dir / "drift-report.json"), "markdown": str(out_dir / "drift-report.md"),
+                   "html": str(out_dir / "drift-report.html")}
+    targets.update({name: path for name, path in (extra or {}).items() if path is not None})
+    renderers = configured_renderers(sarif_root=sarif_root)
     written = []
     for name, target in targets.items():
         if target is not None:
             try:
-                write_atomic(target, RENDERERS[name](report))
+                write_atomic(target, renderers[name](report))
             except AuditorError as exc:  # the audit ran, but its report cannot be delivered
                 _fail(str(exc))
             written.append(target)
@@ -320,10 +346,13 @@ def diff(old: Path, new: Path) -> None:
 @click.option("--out", "out_dir", default="reports/", show_default=True, type=click.Path(path_type=Path))
 @click.option("--sarif", "sarif_path", help="Also write SARIF to FILE.")
 @click.option("--junit", "junit_path", help="Also write JUnit XML to FILE.")
+@_format_options
 @click.option("--fail-on", type=click.Choice(SEVERITIES), default="low", show_default=True)
 @click.option("--quiet", "-q", is_flag=True)
 def merge(reports: tuple[Path, ...], json_path: str | None, markdown_path: str | None, out_dir: Path,
-          sarif_path: str | None, junit_path: str | None, fail_on: str, quiet: bool) -> None:
+          sarif_path: str | None, junit_path: str | None, html_path: str | None, csv_path: str | None,
+          ocsf_path: str | None, asff_path: str | None, sarif_root: Path | None, fail_on: str,
+          quiet: bool) -> None:
     """Combine shard reports (from --shard runs) into one report; exit code as for audit."""
     from auditor.report.load import load_report, merge_reports
 
@@ -332,7 +361,8 @@ def merge(reports: tuple[Path, ...], json_path: str | None, markdown_path: str |
     except AuditorError as exc:
         _fail(str(exc))
     _finish(merged, json_path, markdown_path, out_dir, Severity(fail_on), quiet,
-            extra={"sarif": sarif_path, "junit": junit_path})
+            extra={"sarif": sarif_path, "junit": junit_path, "html": html_path, "csv": csv_path,
+                   "ocsf": ocsf_path, "asff": asff_path}, sarif_root=sarif_root)
 
 
 @main.command("rules")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from pathlib import Path
 
 from auditor.files import write_atomic
 from auditor.model import Report
-from auditor.report import asff, csv_report, json_report, junit, markdown, ocsf, sarif
+from auditor.report import asff, csv_report, html, json_report, junit, markdown, ocsf, sarif
 
 RENDERERS: dict[str, Callable[[Report], str]] = {
     "json": json_report.render,
@@ -16,6 +18,16 @@ RENDERERS: dict[str, Callable[[Report], str]] = {
     "csv": csv_report.render,
     "ocsf": ocsf.render,
     "asff": asff.render,
+    "html": html.render,
 }
 
-__all__ = ["RENDERERS", "json_report", "markdown", "write_atomic"]
+
+def configured_renderers(sarif_root: Path | None = None, cwd: Path | None = None) -> dict[str, Callable[[Report], str]]:
+    """RENDERERS with the options of this run: SARIF URIs relative to `sarif_root` (default
+    the current directory), relative spec paths read from `cwd` (default the current one)."""
+    here = (cwd or Path.cwd()).resolve()
+    paths = sarif.Paths(root=(sarif_root or here).resolve(), cwd=here)
+    return {**RENDERERS, "sarif": functools.partial(sarif.render, paths=paths)}
+
+
+__all__ = ["RENDERERS", "configured_renderers", "json_report", "markdown", "write_atomic"]
