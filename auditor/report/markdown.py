@@ -192,7 +192,7 @@ def render(report: Report) -> str:
 def _run(report: Report) -> list[str]:
     items = [
         ("Generated at", text(report.generated_at)),
-        ("Tool", f"s3audit {text(report.tool_version)}"),
+        ("Tool", f"s3audit {_version(report.tool_version)}"),
         ("Accounts", ", ".join(literal(a) for a in report.accounts)),
         ("Spec files", ", ".join(literal(f) for f in report.spec_files)),
         ("Endpoint", literal(report.endpoint_url) if report.endpoint_url else ""),
@@ -200,6 +200,10 @@ def _run(report: Report) -> list[str]:
     ]
     items.extend((text(key), text(value)) for key, value in report.extra)
     return ["\n".join(f"- **{key}:** {value}" for key, value in items if value)]
+
+
+def _version(version: str) -> str:
+    return version if re.fullmatch(r"[0-9A-Za-z+-]+(\.[0-9A-Za-z+-]+)*", version) else literal(version)
 
 
 def _summary(report: Report) -> list[str]:
@@ -284,9 +288,8 @@ def _legend(controls: Sequence[str], labels: dict[str, str]) -> str:
     return (f"Columns: {columns}\n\nCells: {' · '.join(_CELL_MEANING)} · {NOT_CHECKED} not checked")
 
 
-_CELL_MEANING = (f"{CELL[Status.PASS]}", f"{CELL[Status.DRIFT]} drift",
-                 f"{CELL[Status.ERROR]} could not be evaluated",
-                 f"{CELL[Status.WAIVED]} drift accepted by a waiver")
+_CELL_MEANING = (CELL[Status.PASS], CELL[Status.DRIFT], f"{CELL[Status.ERROR]} (could not be evaluated)",
+                 f"{CELL[Status.WAIVED]} (drift accepted by a waiver)")
 
 
 def _cell(status: Status | None) -> str:

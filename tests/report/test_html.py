@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import re
@@ -57,14 +58,24 @@ class Page(HTMLParser):
         return {a["id"] or "": a for _, a in self.tags if a.get("id")}
 
 
+@functools.cache
+def _rendered(name: str) -> str:
+    return html.render(PAGES[name]())
+
+
 def _page(report: Report) -> tuple[str, Page]:
     text = html.render(report)
     return text, Page(text)
 
 
+def _named_page(name: str) -> tuple[str, Page]:
+    text = _rendered(name)
+    return text, Page(text)
+
+
 @pytest.mark.parametrize("name", sorted(PAGES))
 def test_every_page_is_self_contained(name: str) -> None:
-    text, page = _page(PAGES[name]())
+    text, page = _named_page(name)
     assert {tag for tag, _ in page.tags} <= OWN_TAGS
     for tag, attrs in page.tags:
         for key in ("src", "srcset", "action", "formaction", "poster", "data", "background"):
@@ -78,7 +89,7 @@ def test_every_page_is_self_contained(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(PAGES))
 def test_the_content_security_policy_allows_only_the_pages_own_style_and_script(name: str) -> None:
-    _, page = _page(PAGES[name]())
+    _, page = _named_page(name)
     (policy,) = [a["content"] for t, a in page.tags if t == "meta" and a.get("http-equiv") == "Content-Security-Policy"]
     assert policy is not None
     directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
@@ -118,7 +129,7 @@ def test_embedded_json_cannot_end_its_script_block() -> None:
 def test_counts_shown_equal_the_json_report(name: str) -> None:
     report = PAGES[name]()
     summary = json.loads(json_report.render(report))["summary"]
-    texts = texts_by_id(html.render(report))
+    texts = texts_by_id(_rendered(name))
     shown = {key: int(texts[f"count-{key}"]) for key in ("buckets", "pass", "drift", "error", "waived")}
     assert shown == {k: summary[k] for k in shown}
     assert texts["verdict"] == ("compliant" if summary["compliant"] else "not compliant")
