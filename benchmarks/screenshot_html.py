@@ -18,11 +18,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import sync_playwright  # noqa: E402 - after the sys.path line
 
-from auditor.report import html
-from tests.report.browser import CHROMIUM, CHROMIUM_ARGS
-from tests.report.synthetic import big_report
+from auditor.report import html  # noqa: E402 - after the sys.path line
+from tests.report.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402 - after the sys.path line
+from tests.report.synthetic import big_report  # noqa: E402 - after the sys.path line
 
 
 def main(out: Path) -> None:

@@ -30,4 +30,15 @@ def configured_renderers(sarif_root: Path | None = None, cwd: Path | None = None
     return {**RENDERERS, "sarif": functools.partial(sarif.render, paths=paths)}
 
 
-__all__ = ["RENDERERS", "configured_renderers", "json_report", "markdown", "write_atomic"]
+def deliver(report: Report, targets: tuple[tuple[str, str], ...],
+            renderers: dict[str, Callable[[Report], str]] | None = None) -> list[str]:
+    """Render and write each (format, target); returns the targets written. WriteError on failure."""
+    chosen = RENDERERS if renderers is None else renderers
+    written = []
+    for name, target in targets:
+        write_atomic(target, chosen[name](report))
+        written.append(target)
+    return written
+
+
+__all__ = ["RENDERERS", "configured_renderers", "deliver", "json_report", "markdown", "write_atomic"]

@@ -7,9 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from auditor.controls import by_id
 from auditor.model import Result, Scope
 from auditor.report.view import scope_of, subject_of
-from auditor.rules import RULES
 
 FINDING_PREFIX = "s3audit"
 
@@ -67,10 +67,10 @@ def iso_utc(timestamp: str) -> str:
 
 
 def rule_title(result: Result) -> str:
-    rule = RULES.get(result.rule_id)
-    return rule.title if rule is not None else f"{result.control} is as the spec says"
+    control = by_id(result.rule_id) if result.rule_id else None
+    return control.title if control is not None else f"{result.control} is as the spec says"
 
 
 def rule_references(result: Result) -> tuple[str, ...]:
-    rule = RULES.get(result.rule_id)
-    return rule.references if rule is not None else ()
+    control = by_id(result.rule_id) if result.rule_id else None
+    return control.references if control is not None else ()

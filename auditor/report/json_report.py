@@ -66,12 +66,12 @@ def result_to_dict(result: Result) -> dict[str, JsonValue]:
         "message": result.message,
         "remediation": result.remediation,
         "rule_id": result.rule_id,
+        "scope": str(result.scope.value),
     }
-    out["scope"] = str(result.scope.value)
-    if result.account is not None:
-        out["account"] = result.account
     if result.principal is not None:
         out["principal"] = result.principal
+    if result.account is not None:
+        out["account"] = result.account
     if result.region is not None:
         out["region"] = result.region
     if result.differences:
@@ -82,10 +82,10 @@ def result_to_dict(result: Result) -> dict[str, JsonValue]:
         value = getattr(result, key)
         if value is not None:
             out[key] = to_jsonable(value)
-    if result.frameworks:
-        out["frameworks"] = {name: list(ids) for name, ids in result.frameworks}
     if result.error is not None:
         out["error"] = to_jsonable(result.error)
+    if result.frameworks:
+        out["frameworks"] = {name: list(ids) for name, ids in result.frameworks}
     return out
 
 

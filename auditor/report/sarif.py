@@ -26,11 +26,11 @@ from importlib import metadata
 from pathlib import PurePath, PurePosixPath, PureWindowsPath
 from urllib.parse import quote
 
+from auditor.controls import CONTROLS, Control, example_remediation
 from auditor.jsonable import JsonValue, to_jsonable
 from auditor.model import Change, Report, Result, Scope, Severity, SourceRef, Status, Waiver
 from auditor.report.json_report import run_to_dict, summary_to_dict
 from auditor.report.view import scope_of, subject_of
-from auditor.rules import RULES, Rule
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -85,7 +85,7 @@ def render(report: Report, paths: Paths | None = None) -> str:
 
 def to_dict(report: Report, paths: Paths | None = None) -> dict[str, JsonValue]:
     """The SARIF log as an ordered JSON object: one run, rules from the registry."""
-    rules = sorted(RULES.values(), key=lambda rule: rule.id)
+    rules = sorted(CONTROLS, key=lambda rule: rule.id)
     index = {rule.id: i for i, rule in enumerate(rules)}
     findings = [r for r in report.results if r.status in REPORTED]
     kept = _within_limit(findings)
@@ -119,7 +119,7 @@ def _truncation_notice(left_out: int) -> dict[str, JsonValue]:
             "toolExecutionNotifications": [{"level": "warning", "message": {"text": text}}]}
 
 
-def _driver(report: Report, rules: list[Rule]) -> dict[str, JsonValue]:
+def _driver(report: Report, rules: list[Control]) -> dict[str, JsonValue]:
     driver: dict[str, JsonValue] = {"name": TOOL_NAME, "version": report.tool_version}
     uri = information_uri()
     if uri is not None:
@@ -156,11 +156,11 @@ def information_uri() -> str | None:
     return None
 
 
-def _rule(rule: Rule, framework_tags: tuple[str, ...]) -> dict[str, JsonValue]:
+def _rule(rule: Control, framework_tags: tuple[str, ...]) -> dict[str, JsonValue]:
     doc = inspect.cleandoc(rule.doc) or rule.title
     out: dict[str, JsonValue] = {
         "id": rule.id,
-        "name": rule.control,
+        "name": rule.key,
         "shortDescription": {"text": rule.title},
         "fullDescription": {"text": doc},
     }
@@ -169,7 +169,8 @@ def _rule(rule: Rule, framework_tags: tuple[str, ...]) -> dict[str, JsonValue]:
     out["help"] = {"text": _help(rule, doc)}
     out["defaultConfiguration"] = {"level": LEVELS[rule.severity]}
     out["properties"] = {
-        "control": rule.control,
+        "control": rule.key,
+        "scope": str(rule.scope.value),
         "severity": str(rule.severity.value),
         "security-severity": SECURITY_SEVERITY[rule.severity],
         "tags": list[JsonValue]([*BASE_TAGS, *framework_tags][:MAX_TAGS]),
@@ -177,8 +178,8 @@ def _rule(rule: Rule, framework_tags: tuple[str, ...]) -> dict[str, JsonValue]:
     return out
 
 
-def _help(rule: Rule, doc: str) -> str:
-    parts = [doc, f"Remediation: {rule.remediation}"]
+def _help(rule: Control, doc: str) -> str:
+    parts = [doc, f"Remediation (example): {example_remediation(rule)}"]
     if rule.references:
         parts.append("References:\n" + "\n".join(f"- {ref}" for ref in rule.references))
     return "\n\n".join(parts)

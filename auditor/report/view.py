@@ -13,8 +13,12 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from auditor.controls import keys
 from auditor.jsonable import to_jsonable
-from auditor.model import CONTROLS, Report, Result, Scope, Severity, Status
+from auditor.model import Report, Result, Scope, Severity, Status
+
+# Control keys in registry order: the order of the matrix columns and of sections.
+CONTROLS: tuple[str, ...] = keys()
 
 # Results of these statuses are findings: something for a person to act on.
 FINDING_STATUSES: tuple[Status, ...] = (Status.DRIFT, Status.ERROR, Status.WAIVED)

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from auditor.policy.document import parse_policy
 from auditor.model import Condition, Principal, Statement
+from auditor.policy.document import parse_policy
 
 
 def one(statement: object) -> Statement:

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from auditor.policy.document import parse_policy
 from auditor.model import PolicyDocument
 from auditor.policy import globs as _policy_match
+from auditor.policy.document import parse_policy
 from auditor.policy.evaluate import (
     PolicyTooComplexError,
     action_matches,
