@@ -470,6 +470,17 @@ class Summary:
 
 
 @dataclass(frozen=True, slots=True)
+class TrendPoint:
+    """One earlier (or the current) run of a history directory, as its summary counts."""
+
+    generated_at: str
+    passed: int
+    drift: int
+    error: int
+    waived: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     generated_at: str
     tool_version: str
@@ -483,6 +494,8 @@ class Report:
     # baseline report the `change` of each result was computed against.
     unused_waivers: tuple[Waiver, ...] = ()
     baseline: str | None = None
+    # The runs kept in --history, oldest first, this run included; empty without a history.
+    trend: tuple[TrendPoint, ...] = ()
 
     @property
     def summary(self) -> Summary:
