@@ -453,7 +453,8 @@ class Result:
         """Stable identity of this check across runs: account, subject and control."""
         if self.scope is Scope.BUCKET:
             return f"{self.account or '-'}/{self.bucket}/{self.control}"
-        return f"{self.account or '-'}/{self.scope.value}:{self.principal or ''}/{self.control}"
+        subject = self.scope.value if self.principal is None else f"{self.scope.value}:{self.principal}"
+        return f"{self.account or '-'}/{subject}/{self.control}"
 
 
 @dataclass(frozen=True, slots=True)
