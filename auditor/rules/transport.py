@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from auditor.model import Difference, Facet, Outcome, PolicyDocument, Severity
-from auditor.policy.evaluate import tls_only_gaps
+from auditor.policy.evaluate import tls_only_check
 from auditor.rules.registry import BucketRef, rule
 
 
@@ -60,12 +60,15 @@ def tls_only(want: bool, bucket: BucketRef, have: PolicyDocument | None) -> Outc
     `tls_only: false` requires that plain HTTP is not denied (a website endpoint needs it).
     Example: `tls_only: true`
     """
-    gaps = tls_only_gaps(have, bucket.name)
-    enforced = not gaps
+    verdict = tls_only_check(have, bucket.name)
+    enforced = verdict.enforced
+    notes = tuple(n for n in verdict.notes if n not in verdict.gaps)
     if enforced == want:
-        return Outcome(actual=enforced)
+        return Outcome(actual=enforced, notes=verdict.explanation)
     if want:
-        message = "Plain-HTTP requests are not denied: " + "; ".join(gaps)
+        message = "Plain-HTTP requests are not denied: " + "; ".join(verdict.gaps)
     else:
-        message = "The policy denies plain-HTTP requests; the spec requires tls_only: false"
-    return Outcome(actual=enforced, differences=(Difference("", want, enforced, message),))
+        message = ("The policy denies plain-HTTP requests (" + ", ".join(verdict.enforced_by)
+                   + "); the spec requires tls_only: false")
+    return Outcome(actual=enforced, notes=notes,
+                   differences=(Difference("", want, enforced, message),))
