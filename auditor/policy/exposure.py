@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from auditor.model import PolicyDocument, Statement
 from auditor.policy.conditions import excludes, limits
 from auditor.policy.coverage import Box, touching, uncovered_split
-from auditor.policy.globs import Lang, witness
+from auditor.policy.globs import Lang, intersects, witness
 from auditor.policy.principals import describe, everyone, fixed_only, grantee
 from auditor.policy.reading import (
     EVERYTHING,
@@ -249,4 +249,6 @@ def _reaches(action: str, target: Lang, grant: Reading, resources: Sequence[Lang
         return False
     denied = [res for d in blocks if any(a.matches(action) for a in d.actions)
               for res in d.resources]
+    if not denied:  # the common case, decided by the prefix/length fast path
+        return any(intersects(target, res) for res in resources)
     return any(witness([target, res], denied) is not None for res in resources)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from auditor.model import PolicyDocument, Statement
 from auditor.policy.document import reads_as_deny
-from auditor.policy.globs import ANY, STAR, Lang, intersects, witness
+from auditor.policy.globs import ANY, STAR, Lang, intersects
 
 EVERYTHING = Lang((), negated=True)
 # Every S3 action, including those AWS adds later: only `*`, `s3:*` or an equivalent covers it.
@@ -91,7 +91,7 @@ def grant_targets(reading: Reading, bucket: str) -> list[tuple[list[Lang], list[
 
 def s3_actions(reading: Reading) -> bool:
     """True when the statement covers some S3 action (a bucket answers no other)."""
-    return any(witness([act, ALL_S3_ACTIONS]) is not None for act in reading.actions)
+    return any(intersects(act, ALL_S3_ACTIONS) for act in reading.actions)
 
 
 def shown(written: tuple[str, ...] | None, negated: tuple[str, ...] | None, what: str) -> str:
