@@ -174,8 +174,8 @@ def _effect(raw: dict[str, Any], problems: Problems) -> str:
         if value not in ("Allow", "Deny"):
             # "The Effect value is case sensitive."
             # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_effect.html
-            problems.append(f'has Effect {json.dumps(value)}, not "Allow" or "Deny" '
-                            "(the value is case-sensitive)")
+            problems.append(f'has Effect {json.dumps(value)} where only "Allow" or "Deny" is '
+                            "valid, case included")
     if len(set(map(str, values))) > 1 and "repeats the element Effect" not in problems:
         problems.append("repeats the element Effect")
     # Fail closed: if any of the values could be an Allow, read the statement as one.

@@ -120,13 +120,16 @@ def malformed_note(st: Statement) -> str:
         effect = "it could be an Allow, so it is read as granting as widely as its elements allow"
     else:
         effect = "it reads as a Deny, so it grants nothing"
-    return (f"{st.label} is malformed ({problems}): S3 would refuse it, so it never counts as a "
-            f"Deny, limits nothing and satisfies no requirement; {effect}")
+    return (f"{st.label} is malformed ({problems}), which S3 would refuse: it never counts as a "
+            f"Deny, limits nothing and satisfies no requirement, and {effect}")
 
 
-def document_notes(doc: PolicyDocument | None) -> tuple[str, ...]:
-    """Document-level problems and every malformed statement, one line each."""
+def document_notes(doc: PolicyDocument | None, *, skip: frozenset[str] = frozenset()
+                   ) -> tuple[str, ...]:
+    """Document-level problems and every malformed statement (but those labelled in `skip`,
+    already named elsewhere), one line each."""
     if doc is None:
         return ()
     head = tuple(f"{p}, which S3 would refuse" for p in doc.problems)
-    return head + tuple(malformed_note(st) for st in doc.statements if st.malformed)
+    return head + tuple(malformed_note(st) for st in doc.statements
+                        if st.malformed and st.label not in skip)

@@ -105,18 +105,18 @@ def enforce(doc: PolicyDocument | None, bucket: str, need: Requirement) -> Trans
         gap = f"{what}, so nothing denies requests when {need.when}"
         return TransportVerdict(need.when, False, (gap,), notes=document_notes(doc))
     counted: list[Reading] = []
-    flagged: list[str] = []
-    notes: list[str] = list(document_notes(doc))
+    flagged: dict[str, str] = {}
     for reading in read_policy(doc):
         problem = _problem(reading, bucket, need)
         if problem is None:
             counted.append(reading)
         elif _mentions(reading, need):
-            flagged.append(f"{reading.label} {problem}")
-            notes += [] if reading.statement.malformed else [flagged[-1]]
+            flagged[reading.label] = f"{reading.label} {problem}"
+    # A statement that speaks of the requirement is named once, with what it fails to do.
+    notes = [*document_notes(doc, skip=frozenset(flagged)), *flagged.values()]
     gaps = _coverage_gaps(counted, bucket, need)
     if gaps:
-        return TransportVerdict(need.when, False, tuple(dict.fromkeys((*flagged, *gaps))),
+        return TransportVerdict(need.when, False, tuple(dict.fromkeys((*flagged.values(), *gaps))),
                                 notes=tuple(dict.fromkeys(notes)))
     return TransportVerdict(need.when, True, (), tuple(r.label for r in counted),
                             tuple(dict.fromkeys(notes)))
