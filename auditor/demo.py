@@ -1,87 +1,73 @@
 """`s3audit demo`: the seed's buckets in an in-process moto account, with realistic drift.
 
-`provision` builds a bucket exactly as its spec describes; the tests reuse it to set up a
-compliant account. This module writes to (simulated) AWS; the auditor itself never does.
+`provision` builds a bucket exactly as its spec describes by performing every stated
+control's `put_requests` (the same data remediation renders as commands); the tests reuse it
+to set up a compliant account. This module writes to (simulated) AWS; the auditor itself
+never does.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 from typing import Any
 
-from auditor.model import BucketSpec, Report, SpecSet
-from auditor.rules._aws_json import cors_rule, lifecycle_rule
-from auditor.rules.transport import tls_statement
+from auditor.controls import Ref, Request, control, requests
+from auditor.model import Report, SpecEntry, SpecSet
 
 DEMO_REGION = "eu-central-1"
 UNMANAGED = "amply-scratch-tmp"
 
 
-def _create(s3: Any, name: str, region: str) -> None:
-    if region == "us-east-1":
-        s3.create_bucket(Bucket=name)
-    else:
-        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
-
-
-def _kms_key(kms: Any, ref: str) -> str:
-    """Make sure the alias exists (creating key and alias), return the key reference to use."""
+def _kms_key(kms: Any, ref: str) -> None:
+    """Make sure an alias the spec names exists (creating a key for it)."""
     if not ref.startswith("alias/") or ref == "alias/aws/s3":
-        return ref
+        return
     aliases = {a["AliasName"] for a in kms.list_aliases()["Aliases"]}
     if ref not in aliases:
         key = kms.create_key(Description=f"s3audit demo key for {ref}")["KeyMetadata"]["KeyId"]
         kms.create_alias(AliasName=ref, TargetKeyId=key)
-    return ref
 
 
-def _policy(spec: BucketSpec, name: str) -> dict[str, Any] | None:
-    statements: list[dict[str, Any]] = []
-    if spec.tls_only:
-        statements.append(tls_statement(name))
-    if spec.public_access == "read":
-        statements.append({"Sid": "PublicRead", "Effect": "Allow", "Principal": "*",
-                           "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{name}/*"})
-    return {"Version": "2012-10-17", "Statement": statements} if statements else None
+def _merge_policy(pending: dict[str, Any] | None, request: Request) -> dict[str, Any]:
+    # Several controls (tls_only, public_access) each contribute statements to the one
+    # bucket policy S3 keeps; their statements are put together.
+    policy: dict[str, Any] = json.loads(str(request.params["Policy"]))
+    if pending is None:
+        return policy
+    pending["Statement"] = [*pending["Statement"], *policy["Statement"]]
+    return pending
 
 
-def provision(s3: Any, kms: Any, spec: BucketSpec, name: str) -> None:
-    """Create bucket `name` configured exactly as `spec` (an effective spec) says."""
-    _create(s3, name, spec.region or DEMO_REGION)
-    if spec.versioning in ("Enabled", "Suspended"):
-        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": spec.versioning})
-    if spec.encryption:
-        default: dict[str, str] = {"SSEAlgorithm": spec.encryption.algorithm}
-        if spec.encryption.kms_key:
-            default["KMSMasterKeyID"] = _kms_key(kms, spec.encryption.kms_key)
-        rule: dict[str, Any] = {"ApplyServerSideEncryptionByDefault": default}
-        if spec.encryption.bucket_key is not None:
-            rule["BucketKeyEnabled"] = spec.encryption.bucket_key
-        s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": [rule]})
-    if spec.public_access_block:
-        flags = {k: bool(v) for k, v in dataclasses.asdict(spec.public_access_block).items()}
-        s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration={
-            "BlockPublicAcls": flags["block_public_acls"], "IgnorePublicAcls": flags["ignore_public_acls"],
-            "BlockPublicPolicy": flags["block_public_policy"],
-            "RestrictPublicBuckets": flags["restrict_public_buckets"]})
-    policy = _policy(spec, name)
-    if policy:
-        s3.put_bucket_policy(Bucket=name, Policy=json.dumps(policy))
-    if spec.lifecycle:
-        s3.put_bucket_lifecycle_configuration(
-            Bucket=name, LifecycleConfiguration={"Rules": [lifecycle_rule(r) for r in spec.lifecycle]})
-    if spec.cors:
-        s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": [cors_rule(r) for r in spec.cors]})
-    if spec.website:
-        conf: dict[str, Any] = {"IndexDocument": {"Suffix": spec.website.index_document or "index.html"}}
-        if spec.website.error_document:
-            conf["ErrorDocument"] = {"Key": spec.website.error_document}
-        s3.put_bucket_website(Bucket=name, WebsiteConfiguration=conf)
+def _perform(clients: dict[str, Any], request: Request) -> None:
+    getattr(clients[request.service], request.method)(**request.params)
 
 
-def provision_all(s3: Any, kms: Any, specs: SpecSet) -> list[str]:
+def provision(clients: dict[str, Any], spec: SpecEntry, name: str) -> None:
+    """Create bucket `name` configured exactly as `spec` (an effective spec) says.
+
+    `clients` maps a service name ("s3", "kms", "s3control") to a boto3 client.
+    """
+    region = spec.want("region")
+    ref = Ref(name, "", region if isinstance(region, str) else DEMO_REGION)
+    stated = [(control(key, spec.scope), want) for key, want in spec.wants]
+    for c, want in stated:
+        for key in c.kms_refs(want) if c.kms_refs is not None else ():
+            _kms_key(clients["kms"], key)
+    for request in requests(control("exists"), ref, True):
+        _perform(clients, request)
+    policy: dict[str, Any] | None = None
+    for c, want in stated:
+        for request in requests(c, ref, want):
+            if request.operation == "PutBucketPolicy":
+                policy = _merge_policy(policy, request)
+            else:
+                _perform(clients, request)
+    if policy is not None:
+        _perform(clients, Request("s3", "PutBucketPolicy", {"Bucket": name, "Policy": json.dumps(policy)}))
+
+
+def provision_all(clients: dict[str, Any], specs: SpecSet) -> list[str]:
     """Provision every exact-named bucket of the specs; returns their names."""
     from auditor.spec.build import effective_spec
 
@@ -89,7 +75,7 @@ def provision_all(s3: Any, kms: Any, specs: SpecSet) -> list[str]:
     for name in names:
         spec = effective_spec(specs, name)
         assert spec is not None
-        provision(s3, kms, spec, name)
+        provision(clients, spec, name)
     return names
 
 
@@ -108,7 +94,7 @@ def introduce_drift(s3: Any, names: list[str]) -> list[str]:
         s3.delete_bucket_policy(Bucket="amply-backups-prod")
         s3.put_bucket_acl(Bucket="amply-backups-prod", ACL="public-read")
         done.append("amply-backups-prod: TLS-only policy deleted, ACL set to public-read")
-    _create(s3, UNMANAGED, DEMO_REGION)
+    s3.create_bucket(Bucket=UNMANAGED, CreateBucketConfiguration={"LocationConstraint": DEMO_REGION})
     done.append(f"{UNMANAGED}: a bucket no spec describes")
     return done
 
@@ -117,8 +103,9 @@ def run_demo(specs: SpecSet) -> tuple[Report, list[str]]:
     """Provision the specs' buckets in moto, add drift, audit; returns the report and the drifts."""
     from moto import mock_aws
 
-    from auditor.run.audit import run_audit
     from auditor.collect import AwsConfig
+    from auditor.run.audit import run_audit
+    from auditor.run.options import AuditOptions
 
     for var, value in (("AWS_ACCESS_KEY_ID", "demo"), ("AWS_SECRET_ACCESS_KEY", "demo"),
                        ("AWS_SESSION_TOKEN", "demo"), ("AWS_DEFAULT_REGION", DEMO_REGION)):
@@ -128,9 +115,8 @@ def run_demo(specs: SpecSet) -> tuple[Report, list[str]]:
     with mock_aws():
         import boto3
 
-        s3 = boto3.client("s3", region_name=DEMO_REGION)
-        kms = boto3.client("kms", region_name=DEMO_REGION)
-        names = provision_all(s3, kms, specs)
-        drifts = introduce_drift(s3, names)
-        report = run_audit(specs, AwsConfig(region=DEMO_REGION))
+        clients = {s: boto3.client(s, region_name=DEMO_REGION) for s in ("s3", "kms", "s3control")}
+        names = provision_all(clients, specs)
+        drifts = introduce_drift(clients["s3"], names)
+        report = run_audit(AuditOptions(aws=AwsConfig(region=DEMO_REGION)), specs)
     return report, drifts

@@ -1,91 +1,135 @@
-"""The engine: specs x collected state -> results, and results -> exit code. Pure."""
+"""The engine: specs x collected state -> results, and results -> exit code. Pure.
+
+Generic over the control registry: for each control an entry states, the facets it reads
+are looked up in the state; an unreadable or missing facet makes the result `error` before
+the check runs (a check never sees an unreadable facet), and a check that raises is `error`
+too. Nothing here names a control except the two implicit ones, by key.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from auditor.controls import CONTROLS, Control, Ref, control, remediation
 from auditor.model import (
-    BucketSpec,
+    AccountState,
+    AwsFailure,
     BucketState,
     Facet,
     Report,
     Result,
+    Scope,
     Severity,
+    SpecEntry,
     Status,
     Unreadable,
 )
-from auditor.rules import BucketRef, Rule, by_control
 
 EXIT_OK, EXIT_DRIFT, EXIT_BAD_INPUT, EXIT_INCOMPLETE = 0, 1, 2, 3
 
 
-def facets_needed(spec: BucketSpec) -> frozenset[Facet]:
-    """Every facet the rules of the spec's stated controls read."""
-    rules = by_control()
-    return frozenset(f for control in spec.stated_controls() for f in rules[control].reads)
+def _stated(entry: SpecEntry) -> Iterator[tuple[Control, Any]]:
+    for key, want in entry.wants:
+        yield control(key, entry.scope), want
 
 
-def evaluate(pairs: Iterable[tuple[BucketSpec | None, BucketState]]) -> Iterator[Result]:
+def facets_needed(entry: SpecEntry) -> frozenset[Facet]:
+    """Every facet the controls an entry states read."""
+    return frozenset(f for c, _ in _stated(entry) for f in c.reads)
+
+
+def kms_refs(entry: SpecEntry) -> tuple[str, ...]:
+    """The KMS key references the entry's controls need resolved, in order, each once."""
+    refs = (r for c, want in _stated(entry) if c.kms_refs is not None for r in c.kms_refs(want))
+    return tuple(dict.fromkeys(refs))
+
+
+def evaluate(pairs: Iterable[tuple[SpecEntry | None, BucketState]]) -> Iterator[Result]:
     """Results for each (effective spec, state) pair, in order; None spec = unmanaged bucket."""
-    for spec, state in pairs:
-        yield from bucket_results(spec, state)
+    for entry, state in pairs:
+        yield from bucket_results(entry, state)
 
 
-def bucket_results(spec: BucketSpec | None, state: BucketState) -> list[Result]:
-    """One result per control the spec states; `managed`/`exists` alone when they fail."""
-    rules = by_control()
-    ref = BucketRef(state.name, state.account_id, state.region)
-    if spec is None:
-        return [_judge(rules["managed"], ref, True, (False,), state)]
+def bucket_results(entry: SpecEntry | None, state: BucketState) -> list[Result]:
+    """One result per control the entry states; `managed`/`exists` alone when they fail."""
+    region = state.region or (entry.want("region") if entry is not None else None)
+    ref = Ref(state.name, state.account_id, region if isinstance(region, str) else None)
+    if entry is None:
+        return [_judge(control("managed"), ref, True, (False,), state, None)]
     if not state.exists:
-        return [_judge(rules["exists"], ref, True, (False,), state, spec)]
-    return [_control(rules[c], ref, getattr(spec, c), state, spec) for c in spec.stated_controls()]
+        return [_judge(control("exists"), ref, True, (False,), state, entry)]
+    return [_control(c, ref, want, state, entry) for c, want in _stated(entry)]
 
 
-def _control(rule: Rule, ref: BucketRef, want: Any, state: BucketState, spec: BucketSpec) -> Result:
-    missing = [f for f in rule.reads if not state.has(f)]
-    unreadable = [v for f in rule.reads if state.has(f) and isinstance(v := state.facet(f), Unreadable)]
-    if missing or unreadable:
-        why = [u.describe() for u in unreadable] + [f"{f.value} was not collected" for f in missing]
-        return _result(rule, ref, state, spec, Status.ERROR, want, None,
-                       f"Could not evaluate {rule.control}: " + "; ".join(why))
-    return _judge(rule, ref, want, tuple(state.facet(f) for f in rule.reads), state, spec)
+def account_results(entry: SpecEntry, state: AccountState) -> list[Result]:
+    """One account-scope result per control the account entry states."""
+    ref = Ref(state.account_id, state.account_id, None)
+    return [_control(c, ref, want, state, entry) for c, want in _stated(entry)]
 
 
-def _judge(
-    rule: Rule, ref: BucketRef, want: Any, facets: tuple[Any, ...], state: BucketState,
-    spec: BucketSpec | None = None,
-) -> Result:
+def _control(c: Control, ref: Ref, want: Any, state: BucketState | AccountState,
+             entry: SpecEntry) -> Result:
+    missing = [f for f in c.reads if not state.has(f)]
+    unreadable = [v for f in c.reads if state.has(f) and isinstance(v := state.facet(f), Unreadable)]
+    if unreadable:
+        why = "; ".join(u.describe() for u in unreadable)
+        return _result(c, ref, entry, Status.ERROR, want, None, f"Could not evaluate {c.key}: {why}",
+                       error=unreadable[0].failure)
+    if missing:
+        why = "; ".join(f"{f.value} was not collected" for f in missing)
+        return _result(c, ref, entry, Status.ERROR, want, None, f"Could not evaluate {c.key}: {why}",
+                       error=AwsFailure("(collector)", "NotCollected", why))
+    return _judge(c, ref, want, tuple(state.facet(f) for f in c.reads), state, entry)
+
+
+def _judge(c: Control, ref: Ref, want: Any, facets: tuple[Any, ...],
+           state: BucketState | AccountState, entry: SpecEntry | None) -> Result:
     try:
-        outcome = rule.check(want, ref, *facets)
-    except Exception as exc:  # noqa: BLE001 - fail closed: a rule that cannot decide is an error
-        return _result(rule, ref, state, spec, Status.ERROR, want, None,
-                       f"Could not evaluate {rule.control}: {type(exc).__name__}: {exc}")
+        outcome = c.check(want, ref, *facets)
+    except Exception as exc:
+        return _result(c, ref, entry, Status.ERROR, want, None,
+                       f"Could not evaluate {c.key}: {type(exc).__name__}: {exc}",
+                       error=AwsFailure("(check)", type(exc).__name__, str(exc)))
     if outcome.ok:
-        return _result(rule, ref, state, spec, Status.PASS, want, outcome.actual,
-                       f"{rule.title}: {_short(outcome.actual)}")
+        message = f"{c.title}: {_short(outcome.actual)}"
+        if outcome.notes:
+            message += " (" + "; ".join(outcome.notes) + ")"
+        return _result(c, ref, entry, Status.PASS, want, outcome.actual, message)
     message = "; ".join(d.message for d in outcome.differences)
     if outcome.notes:
         message += " (" + "; ".join(outcome.notes) + ")"
     own = [d.remediation for d in outcome.differences if d.remediation]
-    fix = own[0] if own else rule.remediation_for(ref, want, facets)
-    return _result(rule, ref, state, spec, Status.DRIFT, want, outcome.actual, message, fix,
+    fix = own[0] if own else remediation(c, ref, want, facets)
+    return _result(c, ref, entry, Status.DRIFT, want, outcome.actual, message, fix,
                    outcome.differences)
 
 
 def _result(
-    rule: Rule, ref: BucketRef, state: BucketState, spec: BucketSpec | None, status: Status,
-    want: Any, actual: Any, message: str, remediation: str | None = None,
-    differences: tuple[Any, ...] = (),
+    c: Control, ref: Ref, entry: SpecEntry | None, status: Status, want: Any, actual: Any,
+    message: str, remediation_: str | None = None, differences: tuple[Any, ...] = (),
+    error: AwsFailure | None = None,
 ) -> Result:
-    severity = dict(spec.severity).get(rule.control, rule.severity) if spec else rule.severity
+    severity = dict(entry.severity).get(c.key, c.severity) if entry else c.severity
+    source = (entry.source(c.key) or entry.source("name") or entry.source("match")) if entry else None
     return Result(
-        bucket=ref.name, control=rule.control, status=status, severity=severity,
-        rule_id=rule.id, expected=want, actual=actual, message=message,
-        remediation=remediation, account=state.account_id or None, region=state.region,
+        bucket=ref.name if c.scope is Scope.BUCKET else None, control=c.key, status=status,
+        severity=severity, rule_id=c.id, expected=want, actual=actual, message=message,
+        remediation=remediation_, account=ref.account_id or None,
+        region=ref.region if c.scope is Scope.BUCKET else None,
         differences=differences if len(differences) > 1 or _has_path(differences) else (),
-        source=spec.source(rule.control) or spec.source("name") if spec else None,
+        source=source, scope=c.scope, error=error,
+    )
+
+
+def run_error(account: str | None, message: str, failure: AwsFailure) -> Result:
+    """Account-wide trouble (a role not assumed, a listing that failed): the account's
+    `managed` control, which needs the listing, cannot be judged."""
+    c = control("managed")
+    return Result(
+        bucket=None, control=c.key, status=Status.ERROR, severity=c.severity, rule_id=c.id,
+        expected=True, actual=None, account=account, message=message, scope=Scope.ACCOUNT,
+        error=failure,
     )
 
 
@@ -109,3 +153,7 @@ def exit_code(report: Report, fail_on: Severity = Severity.LOW) -> int:
         # waived results have status WAIVED and never fail the run
         return EXIT_DRIFT
     return EXIT_OK
+
+
+__all__ = ["CONTROLS", "account_results", "bucket_results", "evaluate", "exit_code",
+           "facets_needed", "kms_refs", "run_error"]

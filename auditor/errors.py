@@ -16,9 +16,10 @@ class SpecProblem:
     file: str
     line: int
     column: int
-    key: str
+    key: str  # the key path as people read it: buckets[0].lifecycle[1].id
     message: str
     level: str = "error"  # "warning": reported, but the spec still loads
+    path: tuple[str | int, ...] = ()  # the same key path, for programs: ("buckets", 0, ...)
 
     def __str__(self) -> str:
         key = f"{self.key}: " if self.key else ""

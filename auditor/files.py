@@ -37,7 +37,7 @@ def write_atomic(target: str | Path, text: str) -> None:
 def _write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     # Same directory as the target: os.replace is only atomic within one filesystem.
-    tmp = tempfile.NamedTemporaryFile(
+    tmp = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, after the name is known
         "w", encoding="utf-8", newline="", delete=False,
         dir=path.parent, prefix=f".{path.name}.", suffix=".tmp",
     )

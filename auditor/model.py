@@ -117,6 +117,12 @@ class CorsRule:
 
 
 @dataclass(frozen=True, slots=True)
+class RedirectAll:
+    host_name: str
+    protocol: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PublicAccessBlock:
     block_public_acls: bool = False
     ignore_public_acls: bool = False
@@ -137,72 +143,21 @@ class SourceRef:
 
 
 @dataclass(frozen=True, slots=True)
-class EncryptionSpec:
-    algorithm: Literal["AES256", "aws:kms", "aws:kms:dsse"]
-    kms_key: str | None = None
-    bucket_key: bool | None = None
+class SpecEntry:
+    """One entry of a spec file: an exact `name` (bucket name, account id) or a `match` glob,
+    and what it requires.
 
-
-@dataclass(frozen=True, slots=True)
-class PublicAccessBlockSpec:
-    """Each flag is optional: a flag left out is not checked."""
-
-    block_public_acls: bool | None = None
-    ignore_public_acls: bool | None = None
-    block_public_policy: bool | None = None
-    restrict_public_buckets: bool | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RedirectAll:
-    host_name: str
-    protocol: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class WebsiteSpec:
-    """Required website settings; a sub-key left out is not checked."""
-
-    index_document: str | None = None
-    error_document: str | None = None
-    redirect_all_requests_to: RedirectAll | None = None
-
-
-# The controls in the order reports list them. `exists` and `managed` are implicit.
-SPEC_CONTROLS: tuple[str, ...] = (
-    "region",
-    "versioning",
-    "encryption",
-    "public_access_block",
-    "public_access",
-    "tls_only",
-    "lifecycle",
-    "cors",
-    "website",
-)
-CONTROLS: tuple[str, ...] = ("exists", "managed", *SPEC_CONTROLS)
-
-
-@dataclass(frozen=True, slots=True)
-class BucketSpec:
-    """One entry of a spec file: an exact `name` or a `match` glob, and what it requires.
-
-    A field left None was not stated and is not checked. `sources` maps each stated
-    control (and "name"/"match") to where it was written.
+    `wants` holds each stated control key with its built value, in registry order; a key
+    that is not there was not stated and is not checked. `sources` maps each stated key (and
+    "name"/"match"/"severity") to where it was written.
     """
 
+    scope: Scope = Scope.BUCKET
     name: str | None = None
     match: str | None = None
-    region: str | None = None
-    versioning: VersioningStatus | None = None
-    encryption: EncryptionSpec | None = None
-    public_access_block: PublicAccessBlockSpec | None = None
-    public_access: PublicAccessLevel | None = None
-    tls_only: bool | None = None
-    lifecycle: tuple[LifecycleRule, ...] | None = None
-    cors: tuple[CorsRule, ...] | None = None
-    website: WebsiteSpec | Literal[False] | None = None
-    severity: tuple[tuple[str, Severity], ...] = ()  # per-control overrides of the rule default
+    wants: tuple[tuple[str, object], ...] = ()
+    severity: tuple[tuple[str, Severity], ...] = ()  # per-control overrides of the default
+    overrides: tuple[str, ...] = ()  # keys this entry deliberately replaces in a baseline
     sources: tuple[tuple[str, SourceRef], ...] = ()
 
     @property
@@ -212,8 +167,16 @@ class BucketSpec:
     def source(self, key: str) -> SourceRef | None:
         return dict(self.sources).get(key)
 
-    def stated_controls(self) -> tuple[str, ...]:
-        return tuple(c for c in SPEC_CONTROLS if getattr(self, c) is not None)
+    def stated(self) -> tuple[str, ...]:
+        """The control keys this entry states, in registry order."""
+        return tuple(key for key, _ in self.wants)
+
+    def want(self, key: str) -> object | None:
+        """The built value of a stated control key; None when the key is not stated."""
+        for stated, value in self.wants:
+            if stated == key:
+                return value
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,10 +196,18 @@ class Waiver:
 class SpecSet:
     """Everything loaded from the spec files: exact entries and glob baselines, in file order."""
 
-    buckets: tuple[BucketSpec, ...]
+    entries: tuple[SpecEntry, ...] = ()
     files: tuple[str, ...] = ()
     waivers: tuple[Waiver, ...] = ()
     warnings: tuple[str, ...] = ()  # lint findings that do not stop the audit, as file:line: text
+
+    @property
+    def buckets(self) -> tuple[SpecEntry, ...]:
+        return tuple(e for e in self.entries if e.scope is Scope.BUCKET)
+
+    @property
+    def accounts(self) -> tuple[SpecEntry, ...]:
+        return tuple(e for e in self.entries if e.scope is Scope.ACCOUNT)
 
 
 # --------------------------------------------------------------------------- IAM policies
@@ -392,21 +363,21 @@ class Unreadable:
     def describe(self) -> str:
         return f"{self.api} failed ({self.code}): {self.message}"
 
+    @property
+    def failure(self) -> AwsFailure:
+        return AwsFailure(self.api, self.code, self.message)
+
 
 # What each facet parses to; `None` means "not configured" for the optional ones
 # (no policy, no lifecycle/CORS configuration -> empty tuple, no website, no block).
 FacetValue: TypeAlias = str | Versioning | Encryption | KmsKeys | PublicAccessBlock | PolicyDocument | Acl | Ownership | tuple[LifecycleRule, ...] | tuple[CorsRule, ...] | Website | Unreadable | None
 
 
-@dataclass(frozen=True, slots=True)
-class BucketState:
-    """What the collector saw of one bucket. Facets not needed by any control are not read."""
+class _Facets:
+    """Lookup of collected facets, shared by bucket and account states."""
 
-    name: str
-    account_id: str
-    region: str | None
-    exists: bool = True
-    facets: tuple[tuple[Facet, FacetValue], ...] = ()
+    __slots__ = ()
+    facets: tuple[tuple[Facet, FacetValue], ...]
 
     def facet(self, facet: Facet) -> FacetValue:
         for key, value in self.facets:
@@ -416,6 +387,25 @@ class BucketState:
 
     def has(self, facet: Facet) -> bool:
         return any(key is facet for key, _ in self.facets)
+
+
+@dataclass(frozen=True, slots=True)
+class BucketState(_Facets):
+    """What the collector saw of one bucket. Facets not needed by any control are not read."""
+
+    name: str
+    account_id: str
+    region: str | None
+    exists: bool = True
+    facets: tuple[tuple[Facet, FacetValue], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AccountState(_Facets):
+    """What the collector saw of one account's own (account-scope) configuration."""
+
+    account_id: str
+    facets: tuple[tuple[Facet, FacetValue], ...] = ()
 
 
 # --------------------------------------------------------------------------- outcomes
@@ -518,7 +508,7 @@ class Report:
 
     @property
     def summary(self) -> Summary:
-        live = [r for r in self.results if r.bucket != "*"]
+        live = [r for r in self.results if r.scope is Scope.BUCKET and r.bucket is not None]
         return Summary(
             buckets=len({(r.account, r.bucket) for r in live}),
             passed=sum(r.status is Status.PASS for r in self.results),

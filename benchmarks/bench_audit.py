@@ -21,6 +21,7 @@ are compliant by construction, so anything else is a bug). It never asserts perf
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes
 import faulthandler
 import gc
@@ -61,10 +62,10 @@ os.environ.update({
 import yaml
 from latency_proxy import LatencyProxy, ProxyProcess, Recorded, replay
 
-from auditor.run.audit import run_audit
 from auditor.collect import AwsConfig, Clients, Collector
 from auditor.demo import provision
 from auditor.model import Report, SpecSet, Status
+from auditor.run.audit import run_audit
 from auditor.spec import load_specs
 from auditor.spec.build import effective_spec
 
@@ -94,10 +95,8 @@ def _free_port() -> int:
 
 def _die_with_parent() -> None:
     """In the child: get SIGTERM when the benchmark dies, even by os._exit (watchdog)."""
-    try:
+    with contextlib.suppress(OSError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
 
 
 @contextmanager
@@ -105,7 +104,7 @@ def moto_server() -> Iterator[tuple[subprocess.Popen[bytes], int]]:
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent,  # noqa: PLW1509 - no threads yet
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent,
     )
     try:
         deadline = time.monotonic() + 60

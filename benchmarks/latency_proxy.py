@@ -314,7 +314,7 @@ def replay(
                 seen[resp.status] += 1
                 if resp.will_close:
                     conn.close()
-        except BaseException as exc:  # noqa: BLE001 - reported by the caller
+        except BaseException as exc:
             failures.append(exc)
         finally:
             conn.close()

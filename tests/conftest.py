@@ -55,7 +55,7 @@ def moto_server() -> Iterator[str]:
         except OSError:
             if time.monotonic() > deadline or proc.poll() is not None:
                 proc.kill()
-                raise RuntimeError("moto server did not start")
+                raise RuntimeError("moto server did not start") from None
             time.sleep(0.1)
     yield url
     proc.terminate()
@@ -83,7 +83,7 @@ def seed_account(s3: Any, kms: Any) -> list[str]:
     from auditor.demo import provision_all
     from auditor.spec import load_specs
 
-    return provision_all(s3, kms, load_specs([SPECS]))
+    return provision_all({"s3": s3, "kms": kms}, load_specs([SPECS]))
 
 
 @pytest.fixture

@@ -54,8 +54,9 @@ def test_each_account_is_audited_and_a_failed_role_is_an_error_for_that_account(
     assert accounts["amply-storage-prod", "versioning"] == TEAM_A
     assert accounts["amply-widgets-prod", "cors"] == TEAM_B
     assert accounts["team-b-scratch", "managed"] == TEAM_B
-    assert not_passing(report) == [("*", "managed", "error"), ("team-b-scratch", "managed", "drift")]
-    denied = next(r for r in report["results"] if r["bucket"] == "*")
+    assert not_passing(report) == [("<account>", "managed", "error"), ("team-b-scratch", "managed", "drift")]
+    denied = next(r for r in report["results"] if r["scope"] == "account")
+    assert denied["bucket"] is None and denied["error"]["code"] == "AccessDenied"
     assert denied["account"] == DENIED and "AssumeRole failed (AccessDenied)" in denied["message"]
     assert sorted(report["run"]["accounts"]) == sorted([TEAM_A, TEAM_B, DENIED])
     assert code == 3

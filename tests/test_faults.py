@@ -75,6 +75,9 @@ def test_a_bucket_deleted_between_listing_and_reading_is_reported_missing(
 def test_listing_denied_still_audits_named_buckets_and_is_an_error(proxy: FaultProxy, tmp_path: Path) -> None:
     proxy.faults.append(Fault("GET", "/", None, 403, "AccessDenied", exact=True))
     code, report, _ = audit(proxy.url, tmp_path)
-    assert not_passing(report) == [("*", "managed", "error")]
+    assert not_passing(report) == [("<account>", "managed", "error")]
+    (listing,) = [r for r in report["results"] if r["scope"] == "account"]
+    assert listing["bucket"] is None and listing["error"] == {
+        "api": "ListBuckets", "code": "AccessDenied", "message": "injected AccessDenied"}
     assert sum(r["status"] == "pass" for r in report["results"]) == 18
     assert code == 3

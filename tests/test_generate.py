@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from auditor.cli import main
-from auditor.model import BucketSpec, SpecSet
+from auditor.model import SpecEntry, SpecSet
 from auditor.spec import load_specs
 from tests.conftest import SPECS, clients_for
 from tests.faultproxy import Fault, FaultProxy
@@ -27,9 +27,14 @@ def run(*args: str) -> Result:
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
-def by_name(specs: SpecSet) -> dict[str, BucketSpec]:
+def by_name(specs: SpecSet) -> dict[str, SpecEntry]:
     """Each bucket's spec without `sources` (where it was written), so values compare."""
     return {b.name or "": dataclasses.replace(b, sources=()) for b in specs.buckets}
+
+
+def without(entry: SpecEntry, *keys: str) -> SpecEntry:
+    """The entry with these keys unstated."""
+    return dataclasses.replace(entry, wants=tuple((k, v) for k, v in entry.wants if k not in keys))
 
 
 # --------------------------------------------------------------------------- init
@@ -79,20 +84,20 @@ def test_init_then_audit_on_the_same_account_passes_every_control(seeded_server:
 
     specs = by_name(load_specs([out]))
     widgets = specs[WIDGETS]
-    assert widgets.encryption is not None and widgets.encryption.kms_key == "alias/aws/s3"
-    assert widgets.encryption.bucket_key is True
-    assert widgets.lifecycle is not None
-    rules = {r.id: r for r in widgets.lifecycle}
+    assert widgets.want("encryption") is not None and widgets.want("encryption").kms_key == "alias/aws/s3"
+    assert widgets.want("encryption").bucket_key is True
+    assert widgets.want("lifecycle") is not None
+    rules = {r.id: r for r in widgets.want("lifecycle")}
     assert rules["expire-old-builds"].tags == (("stage", "old"), ("team", "web"))
     assert rules["expire-old-builds"].noncurrent_expiration_days == 7
     assert rules["expire-old-builds"].abort_incomplete_multipart_upload_days == 3
     assert rules["archive-tagged"].status == "Disabled"
-    assert widgets.website and widgets.website.redirect_all_requests_to is not None
-    assert widgets.cors is not None and any(r.expose_headers for r in widgets.cors)
+    assert widgets.want("website") and widgets.want("website").redirect_all_requests_to is not None
+    assert widgets.want("cors") is not None and any(r.expose_headers for r in widgets.want("cors"))
     scratch = specs["amply-scratch-tmp"]
-    assert (scratch.region, scratch.lifecycle, scratch.cors, scratch.website) == ("eu-west-1", (), (), False)
-    assert specs["amply-public-data"].public_access == "read"
-    assert specs["amply-storage-prod"].tls_only is True and specs[WIDGETS].tls_only is False
+    assert (scratch.want("region"), scratch.want("lifecycle"), scratch.want("cors"), scratch.want("website")) == ("eu-west-1", (), (), False)
+    assert specs["amply-public-data"].want("public_access") == "read"
+    assert specs["amply-storage-prod"].want("tls_only") is True and specs[WIDGETS].want("tls_only") is False
 
     report_path = tmp_path / "report.json"
     audit = run("audit", "--specs", str(out), "--endpoint-url", seeded_server, "--json", str(report_path))
@@ -100,8 +105,13 @@ def test_init_then_audit_on_the_same_account_passes_every_control(seeded_server:
     assert [r for r in report["results"] if r["status"] != "pass"] == []
     assert audit.exit_code == 0
     # every spec key was audited: one result per bucket and stated control
-    stated = sum(len(spec.stated_controls()) for spec in specs.values())
-    assert len(report["results"]) == stated == 6 * 9 - 4  # moto: no default encryption on 4
+    stated = sum(len(spec.stated()) for spec in specs.values())
+    from auditor.controls import stated_controls
+    from auditor.model import Scope
+
+    derived = [c.key for c in stated_controls(Scope.BUCKET) if c.derive is not None]
+    assert len(derived) == 10  # every bucket control but object_acls (implied by two others)
+    assert len(report["results"]) == stated == 6 * len(derived) - 4  # moto: no default encryption on 4
 
 
 def test_init_leaves_out_what_it_cannot_read_and_says_why(seeded_server: str, tmp_path: Path) -> None:
@@ -117,7 +127,7 @@ def test_init_leaves_out_what_it_cannot_read_and_says_why(seeded_server: str, tm
     assert "# tls_only: not readable (GetBucketPolicy AccessDenied)" in text
     assert "# public_access: not readable (GetBucketPolicy AccessDenied)" in text
     spec = load_specs([out]).buckets[0]
-    assert (spec.tls_only, spec.public_access, spec.versioning) == (None, None, "Enabled")
+    assert (spec.want("tls_only"), spec.want("public_access"), spec.want("versioning")) == (None, None, "Enabled")
     assert "tls_only: not readable" in result.stderr
 
 
@@ -159,16 +169,16 @@ def test_import_of_the_cloudformation_template_equals_the_shipped_specs(tmp_path
     # public access block (which it then also states), and every bucket of a stack lives in
     # the stack's region: those two keys are the whole difference.
     backups = imported["amply-backups-prod"]
-    assert dataclasses.replace(backups, region=None, public_access_block=None) == shipped["amply-backups-prod"]
-    assert backups.region == "eu-central-1"
-    assert backups.public_access_block is not None
-    assert set(dataclasses.asdict(backups.public_access_block).values()) == {True}
+    assert without(backups, "region", "public_access_block") == shipped["amply-backups-prod"]
+    assert backups.want("region") == "eu-central-1"
+    assert backups.want("public_access_block") is not None
+    assert set(dataclasses.asdict(backups.want("public_access_block")).values()) == {True}  # type: ignore[call-overload]
 
 
 def test_import_without_region_states_none(tmp_path: Path) -> None:
     out = tmp_path / "specs"
     assert run("import", str(TEMPLATE), "--out", str(out)).exit_code == 0
-    assert {b.region for b in load_specs([out]).buckets} == {None}
+    assert {b.want("region") for b in load_specs([out]).buckets} == {None}
 
 
 def test_json_template_and_deploy_time_values(tmp_path: Path) -> None:
@@ -213,13 +223,13 @@ def test_json_template_and_deploy_time_values(tmp_path: Path) -> None:
     specs = load_specs([out])
     assert [b.name for b in specs.buckets] == ["amply-data-json"]
     spec = specs.buckets[0]
-    assert spec.encryption is not None
-    assert (spec.encryption.algorithm, spec.encryption.kms_key, spec.encryption.bucket_key) == ("aws:kms", None, True)
-    assert spec.lifecycle is None and spec.public_access is None and spec.tls_only is None
-    assert spec.public_access_block is not None and spec.public_access_block.block_public_acls is True
-    assert spec.public_access_block.ignore_public_acls is None
-    assert spec.website is not None and spec.website is not False
-    assert spec.website.index_document == "index.html"
+    assert spec.want("encryption") is not None
+    assert (spec.want("encryption").algorithm, spec.want("encryption").kms_key, spec.want("encryption").bucket_key) == ("aws:kms", None, True)
+    assert spec.want("lifecycle") is None and spec.want("public_access") is None and spec.want("tls_only") is None
+    assert spec.want("public_access_block") is not None and spec.want("public_access_block").block_public_acls is True
+    assert spec.want("public_access_block").ignore_public_acls is None
+    assert spec.want("website") is not None and spec.want("website") is not False
+    assert spec.want("website").index_document == "index.html"
 
 
 # --------------------------------------------------------------------------- import: the seed document
@@ -237,9 +247,11 @@ def test_import_of_the_seed_document(tmp_path: Path) -> None:
         assert imported[name] == shipped[name], name
     storage = imported["amply-storage-prod"]
     # The TLS-only policy sits in a JSON block for "private buckets", not in the bucket's YAML.
-    assert dataclasses.replace(storage, tls_only=True) == shipped["amply-storage-prod"]
-    assert storage.lifecycle is not None
-    assert {r.id: r.prefix for r in storage.lifecycle} == {"archive-exports": "exports/", "cleanup-temp": "temp/"}
+    assert storage.want("tls_only") is None
+    assert storage.wants == without(shipped["amply-storage-prod"], "tls_only").wants
+    lifecycle = storage.want("lifecycle")
+    assert lifecycle is not None
+    assert {r.id: r.prefix for r in lifecycle} == {"archive-exports": "exports/", "cleanup-temp": "temp/"}  # type: ignore[attr-defined]
     assert "# source: " in (out / "amply-storage-prod.yaml").read_text()
 
 
@@ -288,8 +300,8 @@ def test_bad_region_and_duplicate_buckets_exit_2(tmp_path: Path) -> None:
 
 
 def _state(policy: dict[str, Any] | None = None, grants: tuple[Any, ...] = ()) -> Any:
-    from auditor.policy.document import parse_policy
     from auditor.model import Acl, BucketState, Facet, FacetValue, Ownership, Versioning
+    from auditor.policy.document import parse_policy
 
     facets: dict[Facet, FacetValue] = {
         Facet.LOCATION: "eu-central-1", Facet.VERSIONING: Versioning("Enabled"),
@@ -303,8 +315,8 @@ def _state(policy: dict[str, Any] | None = None, grants: tuple[Any, ...] = ()) -
 
 
 def test_a_bucket_public_beyond_reading_gets_no_public_access_and_a_comment() -> None:
-    from auditor.generate import COMMENTS
-    from auditor.generate.from_live import describe_bucket
+    from auditor.bootstrap import COMMENTS
+    from auditor.bootstrap.from_live import describe_bucket
 
     entry = describe_bucket(_state({"Statement": [{
         "Effect": "Allow", "Principal": "*", "Action": ["s3:GetObject", "s3:PutObject"],
@@ -315,8 +327,8 @@ def test_a_bucket_public_beyond_reading_gets_no_public_access_and_a_comment() ->
 
 
 def test_a_public_read_acl_is_not_a_public_read_spec() -> None:
-    from auditor.generate import COMMENTS
-    from auditor.generate.from_live import describe_bucket
+    from auditor.bootstrap import COMMENTS
+    from auditor.bootstrap.from_live import describe_bucket
     from auditor.model import Grant
 
     everyone = Grant("Group", "http://acs.amazonaws.com/groups/global/AllUsers", "READ")
@@ -328,7 +340,7 @@ def test_a_public_read_acl_is_not_a_public_read_spec() -> None:
 
 
 def test_intrinsic_functions_resolve_only_what_the_template_fixes() -> None:
-    from auditor.generate.intrinsics import Context, Unresolved, load_cfn_yaml, resolve
+    from auditor.cfn.intrinsics import Context, Unresolved, load_cfn_yaml, resolve
 
     doc = load_cfn_yaml(
         "a: !Sub 'arn:aws:s3:::${B}/${!Literal}'\n"
@@ -373,9 +385,9 @@ def test_seed_style_yaml_file_with_several_buckets(tmp_path: Path) -> None:
     specs = by_name(load_specs([out]))
     a, b = specs["logs-a"], specs["logs-b"]
     # RestrictPublicBuckets + BucketOwnerEnforced (ACLs off): nothing can make it public
-    assert (a.region, a.versioning, a.public_access) == ("eu-west-1", "Suspended", "none")
-    assert a.lifecycle is not None
-    rule = a.lifecycle[0]
+    assert (a.want("region"), a.want("versioning"), a.want("public_access")) == ("eu-west-1", "Suspended", "none")
+    assert a.want("lifecycle") is not None
+    rule = a.want("lifecycle")[0]
     assert (rule.prefix, rule.object_size_greater_than, rule.expiration_date) == ("a/", 1024, "2030-01-01")
     assert rule.transitions[0].date == "2029-01-01"
-    assert (b.region, b.encryption and b.encryption.algorithm) == ("us-west-2", "AES256")
+    assert (b.want("region"), b.want("encryption") and b.want("encryption").algorithm) == ("us-west-2", "AES256")

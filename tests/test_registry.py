@@ -1,4 +1,6 @@
-"""Meta-tests: the rule registry, the facet table, the docs and the case files agree."""
+"""Meta-tests: the control registry, the facet table, the docs and the case files agree.
+
+Every control has every part or says why not; every part that exists is exercised here."""
 
 from __future__ import annotations
 
@@ -8,62 +10,104 @@ from pathlib import Path
 
 import pytest
 import yaml
+from jsonschema import Draft202012Validator
 
-import auditor.rules
-from auditor.collect.facets import FACETS
-from auditor.docs import permissions_policy, rules_markdown
-from auditor.model import CONTROLS
-from auditor.rules import RULES, by_control
-from auditor.rules.registry import ID_PATTERN
-from auditor.spec import load_specs
+import auditor.controls
+from auditor.catalog import permissions_policy, rules_markdown
+from auditor.collect.facets import FACETS, READ_ONLY_OPERATIONS
+from auditor.controls import CONTROLS, Control, Ref, example_remediation, requests
+from auditor.controls.registry import ID_PATTERN, PARTS
+from auditor.model import Scope
+from auditor.spec import load_specs, schema
+from tests.controls.test_cases import case_control, load_cases
 
 ROOT = Path(__file__).resolve().parent.parent
-CASES = ROOT / "tests" / "rules" / "cases"
+CONTRACT_CONTROLS = {"exists", "managed", "region", "versioning", "encryption",
+                     "public_access_block", "public_access", "tls_only", "lifecycle", "cors",
+                     "website"}
+IDS = [pytest.param(c, id=f"{c.scope.value}:{c.key}") for c in CONTROLS]
 
 
-def test_every_contract_control_has_exactly_one_rule() -> None:
-    assert sorted(by_control()) == sorted(CONTROLS)
-    assert len(RULES) == len(CONTROLS)
+def test_every_contract_control_has_exactly_one_bucket_control() -> None:
+    bucket = [c.key for c in CONTROLS if c.scope is Scope.BUCKET]
+    assert set(bucket) >= CONTRACT_CONTROLS
+    assert len(bucket) == len(set(bucket))
+    assert len({c.id for c in CONTROLS}) == len(CONTROLS)
 
 
-@pytest.mark.parametrize("rule_id", sorted(RULES))
-def test_rule_metadata_is_complete(rule_id: str) -> None:
-    rule = RULES[rule_id]
-    assert ID_PATTERN.match(rule.id)
-    doc = rule.doc
-    assert doc.splitlines()[0].strip(), "docstring needs a first line saying what is wrong"
-    assert "Why it matters:" in doc
-    assert rule.remediation
-    assert all(f in FACETS and FACETS[f].iam_action for f in rule.reads)
-    params = inspect.signature(rule.check).parameters
-    extra = 1 if rule.control in ("exists", "managed") else 0  # their verdict comes from the listing
-    assert len(params) == 2 + len(rule.reads) + extra
+@pytest.mark.parametrize("c", IDS)
+def test_control_metadata_is_complete(c: Control) -> None:
+    assert ID_PATTERN.match(c.id)
+    assert c.doc.splitlines()[0].strip(), "docstring needs a first line saying what is wrong"
+    assert "Why it matters:" in c.doc
+    assert all(f in FACETS and FACETS[f].iam_action for f in c.reads)
+    assert len(inspect.signature(c.check).parameters) == 2 + max(1, len(c.reads))
+    for part in PARTS:
+        assert getattr(c, part) is not None or c.why_not.get(part), f"{c.key}: {part}"
+        assert not (getattr(c, part) is not None and part in c.why_not), f"{c.key}: {part} is set and excused"
 
 
-def _case_verdicts() -> dict[str, set[str]]:
-    verdicts: dict[str, set[str]] = {}
-    for path in CASES.glob("*.yaml"):
-        for case in yaml.safe_load(path.read_text()):
-            control = case.get("control") or next(iter(case["spec"]))
-            verdicts.setdefault(control, set()).add(case["expect"])
+@pytest.mark.parametrize("c", [p for p in IDS if not p.values[0].implicit])  # type: ignore[attr-defined]
+def test_the_example_is_valid_spec_and_builds(c: Control) -> None:
+    validator = Draft202012Validator(schema())
+    section, name_key = ("buckets", "name") if c.scope is Scope.BUCKET else ("accounts", "id")
+    subject = "amzn-s3-demo-bucket" if c.scope is Scope.BUCKET else "111122223333"
+    doc = {"version": 1, section: [{name_key: subject, c.key: c.example}]}
+    assert not list(validator.iter_errors(doc)), c.example
+    c.want(c.example)  # the builder takes what the schema lets through
+
+
+@pytest.mark.parametrize("c", IDS)
+def test_remediation_is_a_runnable_read_only_free_command(c: Control) -> None:
+    text = example_remediation(c)
+    assert text and text != "(none)"
+    assert text.startswith(("aws ", "# ", "s3audit ")), text
+    if c.put_requests is not None:
+        ops = [r.operation for r in requests(c, Ref("amzn-s3-demo-bucket", "111122223333", "eu-central-1"),
+                                             c.want(c.example))]
+        assert all(op not in READ_ONLY_OPERATIONS for op in ops), "a put request is a write"
+
+
+def _verdicts() -> dict[tuple[str, str], set[str]]:
+    verdicts: dict[tuple[str, str], set[str]] = {}
+    for _, case in load_cases():
+        key = (case.get("scope", "bucket"), case_control(case))
+        verdicts.setdefault(key, set()).add(case["expect"])
     return verdicts
 
 
-@pytest.mark.parametrize("control", sorted(set(CONTROLS) - {"exists", "managed"}))
-def test_every_rule_has_pass_drift_and_error_cases(control: str) -> None:
-    assert _case_verdicts().get(control, set()) >= {"pass", "drift", "error"}
+@pytest.mark.parametrize("c", IDS)
+def test_every_control_has_pass_drift_and_error_cases(c: Control) -> None:
+    wanted = {"drift"} if c.implicit else {"pass", "drift", "error"}
+    assert _verdicts().get((c.scope.value, c.key), set()) >= wanted
 
 
-def test_every_rule_module_is_imported_by_the_package() -> None:
-    init = (ROOT / "auditor" / "rules" / "__init__.py").read_text()
-    for mod in pkgutil.iter_modules(auditor.rules.__path__):
-        if not mod.name.startswith("_") and mod.name != "registry":
-            assert mod.name in init, f"auditor/rules/{mod.name}.py is not imported"
+def test_every_control_module_is_listed_in_the_registry() -> None:
+    modules = {m.name for m in pkgutil.iter_modules(auditor.controls.__path__)
+               if not m.name.startswith("_") and m.name != "registry"}
+    listed = {c.check.__module__.rsplit(".", 1)[1] for c in CONTROLS}
+    assert modules == listed
+
+
+def test_nothing_outside_controls_imports_their_private_modules() -> None:
+    for path in [*ROOT.joinpath("auditor").rglob("*.py"), *ROOT.joinpath("tests").rglob("*.py")]:
+        if "controls" in path.relative_to(ROOT).parts[:2] or path.name == "test_registry.py":
+            continue
+        text = path.read_text(encoding="utf-8")
+        assert "from auditor.controls._" not in text and "import auditor.controls._" not in text, path
 
 
 def test_docs_rules_md_is_current() -> None:
     assert (ROOT / "docs" / "rules.md").read_text() == rules_markdown(), (
         "docs/rules.md is stale: run `s3audit rules --format markdown > docs/rules.md`"
+    )
+
+
+def test_shipped_schema_json_is_current() -> None:
+    from auditor.spec import SCHEMA_PATH, schema_text
+
+    assert SCHEMA_PATH.read_text(encoding="utf-8") == schema_text(), (
+        "auditor/spec/schema.json is stale: run `s3audit schema > auditor/spec/schema.json`"
     )
 
 
@@ -80,3 +124,17 @@ def test_permissions_cover_every_call_the_collector_can_make() -> None:
     assert {spec.iam_action for spec in FACETS.values()} <= actions
     assert {"s3:ListAllMyBuckets", "sts:GetCallerIdentity"} <= actions
     assert all(a.split(":")[1].startswith(("Get", "List", "Describe")) for a in actions)
+
+
+def test_case_files_are_lists_of_named_cases() -> None:
+    for path in (ROOT / "tests" / "controls" / "cases").glob("*.yaml"):
+        cases = yaml.safe_load(path.read_text())
+        assert isinstance(cases, list) and all("name" in c and "expect" in c for c in cases), path
+
+
+def test_readme_table_of_controls_is_current() -> None:
+    from auditor.catalog import controls_table
+
+    assert controls_table() in (ROOT / "README.md").read_text(encoding="utf-8"), (
+        "README.md's table of controls is stale: paste `s3audit rules --format readme`"
+    )

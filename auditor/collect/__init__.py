@@ -13,9 +13,11 @@ from itertools import islice
 from typing import Any
 
 from auditor.collect.aws import AwsConfig, Clients
-from auditor.collect.facets import CALLER_IDENTITY, FACETS, FacetSpec
-from auditor.collect.read import GONE_CODES, call, unreadable_from
+from auditor.collect.facets import CALLER_IDENTITY, FACETS, LIST_BUCKETS, FacetSpec
+from auditor.collect.read import GONE_CODES, call, failure
 from auditor.model import (
+    AccountState,
+    AwsFailure,
     BucketState,
     Encryption,
     Facet,
@@ -28,7 +30,7 @@ from auditor.model import (
 __all__ = ["AwsConfig", "Clients", "Collector", "Listing", "Target", "collect", "unreachable_state"]
 
 # Facets the collector assembles itself rather than by one call on the bucket.
-_SPECIAL = frozenset({Facet.LOCATION, Facet.KMS_KEYS, Facet.ACCOUNT_PUBLIC_ACCESS_BLOCK})
+_SPECIAL = frozenset({Facet.LOCATION, Facet.KMS_KEYS})
 _KEY_ARN_PREFIX = "arn:aws:kms:"
 
 
@@ -53,7 +55,7 @@ UNREACHABLE_CODES = frozenset({
 @dataclass(frozen=True, slots=True)
 class Listing:
     buckets: tuple[tuple[str, str | None], ...] = ()
-    error: Unreadable | None = None
+    error: AwsFailure | None = None
 
     @property
     def unreachable(self) -> bool:
@@ -66,8 +68,8 @@ class Collector:
 
     clients: Clients
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _account: str | Unreadable | None = None
-    _account_block: dict[str, FacetValue] = field(default_factory=dict)
+    _account: str | AwsFailure | None = None
+    _account_block: dict[tuple[Facet, str], FacetValue] = field(default_factory=dict)
     _keys: dict[tuple[str | None, str], str | None | Unreadable] = field(default_factory=dict)
 
     def list_buckets(self) -> Listing:
@@ -79,21 +81,27 @@ class Collector:
             # the first page without a token) cannot silently hide buckets from `managed`.
             pages = client.get_paginator("list_buckets").paginate()
             names = tuple((b["Name"], b.get("BucketRegion")) for page in pages for b in page.get("Buckets", []))
-        except Exception as exc:  # noqa: BLE001 - any failure is reported, never raised
-            listing = Listing(error=_listing_error(exc))
+        except Exception as exc:
+            listing = Listing(error=failure(exc, LIST_BUCKETS.api))
             if listing.unreachable and listing.error is not None:
                 with self._lock:  # nothing answers: don't spend another retry budget on STS
                     self._account = self._account or listing.error
             return listing
         return Listing(buckets=names)
 
-    def account_id(self) -> str | Unreadable:
+    def account_id(self) -> str | AwsFailure:
         """The caller's account id from STS, read once."""
         with self._lock:
             if self._account is None:
                 raw = call(self.clients.client("sts"), CALLER_IDENTITY)
-                self._account = raw if isinstance(raw, Unreadable) else str((raw or {}).get("Account", ""))
+                self._account = raw if isinstance(raw, AwsFailure) else str((raw or {}).get("Account", ""))
             return self._account
+
+    def account(self, facets: frozenset[Facet]) -> AccountState:
+        """The account's own (account-scope) facets; never raises."""
+        account = self.account_id()
+        values = tuple((f, self._account_facet(f, account)) for f in sorted(facets))
+        return AccountState(account if isinstance(account, str) else "", values)
 
     def bucket(self, target: Target) -> BucketState:
         """Read one bucket's needed facets; never raises for one bucket's trouble."""
@@ -107,13 +115,13 @@ class Collector:
         values: dict[Facet, FacetValue] = {}
         if Facet.LOCATION in target.facets:
             values[Facet.LOCATION] = location
-        for facet in sorted(target.facets - _SPECIAL):
+        for facet in sorted(f for f in target.facets - _SPECIAL if FACETS[f].scope == "bucket"):
             value = self._read(FACETS[facet], region, Bucket=target.name)
             if isinstance(value, Unreadable) and value.code in GONE_CODES:
                 return BucketState(target.name, account_id, region, exists=False)
             values[facet] = value
-        if Facet.ACCOUNT_PUBLIC_ACCESS_BLOCK in target.facets:
-            values[Facet.ACCOUNT_PUBLIC_ACCESS_BLOCK] = self._account_public_access_block(account)
+        for facet in sorted(f for f in target.facets if FACETS[f].scope == "account"):
+            values[facet] = self._account_facet(facet, account)
         if Facet.KMS_KEYS in target.facets:
             values[Facet.KMS_KEYS] = self._kms_keys(target, values.get(Facet.ENCRYPTION), region)
         return BucketState(target.name, account_id, region, True, tuple(values.items()))
@@ -126,21 +134,23 @@ class Collector:
 
     def _read(self, spec: FacetSpec, region: str | None, **params: Any) -> FacetValue:
         raw = call(self.clients.client(spec.service, region), spec, **params)
-        if isinstance(raw, Unreadable):
-            return raw
+        if isinstance(raw, AwsFailure):
+            return Unreadable(spec.facet, raw.api, raw.code, raw.message)
         try:
             return spec.parse(raw)
         except (ValueError, KeyError, TypeError) as exc:
-            return unreadable_from(exc, spec)
+            # An unexpected answer is still an error, never a pass.
+            return Unreadable(spec.facet, spec.api, type(exc).__name__, str(exc))
 
-    def _account_public_access_block(self, account: str | Unreadable) -> FacetValue:
-        spec = FACETS[Facet.ACCOUNT_PUBLIC_ACCESS_BLOCK]
-        if isinstance(account, Unreadable):
-            return Unreadable(spec.facet, account.api, account.code, account.message)
+    def _account_facet(self, facet: Facet, account: str | AwsFailure) -> FacetValue:
+        """An account-scope facet, read once per account and run (shared by its buckets)."""
+        spec = FACETS[facet]
+        if isinstance(account, AwsFailure):
+            return Unreadable(facet, account.api, account.code, account.message)
         with self._lock:
-            if account not in self._account_block:
-                self._account_block[account] = self._read(spec, None, AccountId=account)
-            return self._account_block[account]
+            if (facet, account) not in self._account_block:
+                self._account_block[facet, account] = self._read(spec, None, AccountId=account)
+            return self._account_block[facet, account]
 
     def _kms_keys(self, target: Target, encryption: FacetValue, region: str | None) -> FacetValue:
         if not isinstance(encryption, Encryption) or not encryption.algorithm.startswith("aws:kms"):
@@ -162,23 +172,17 @@ class Collector:
         with self._lock:
             if (region, ref) in self._keys:  # one DescribeKey per key and region per run
                 return self._keys[region, ref]
-        raw = call(self.clients.client("kms", region), FACETS[Facet.KMS_KEYS], KeyId=ref)
-        arn = raw if raw is None or isinstance(raw, Unreadable) else str(raw["KeyMetadata"]["Arn"])
-        if not isinstance(arn, Unreadable):  # a failure is not cached: the next bucket retries
-            with self._lock:
-                self._keys[region, ref] = arn
+        spec = FACETS[Facet.KMS_KEYS]
+        raw = call(self.clients.client("kms", region), spec, KeyId=ref)
+        if isinstance(raw, AwsFailure):  # a failure is not cached: the next bucket retries
+            return Unreadable(spec.facet, raw.api, raw.code, raw.message)
+        arn = None if raw is None else str(raw["KeyMetadata"]["Arn"])
+        with self._lock:
+            self._keys[region, ref] = arn
         return arn
 
 
-def _listing_error(exc: Exception) -> Unreadable:
-    code = type(exc).__name__
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        code = str(response.get("Error", {}).get("Code") or code)
-    return Unreadable(Facet.LOCATION, "ListBuckets", code, str(exc))
-
-
-def unreachable_state(target: Target, error: Unreadable) -> BucketState:
+def unreachable_state(target: Target, error: AwsFailure) -> BucketState:
     """Every facet of the target unread for the reason the endpoint could not be reached."""
     return failed_state(target, error.api, error.code, error.message)
 
@@ -217,7 +221,7 @@ def collect(
             except FutureTimeout:
                 yield failed_state(target, "(run)", "DeadlineExceeded",
                                    "the run's deadline passed before this bucket was read")
-            except Exception as exc:  # noqa: BLE001 - fail closed on a collector bug, keep going
+            except Exception as exc:
                 yield failed_state(target, "(collector)", type(exc).__name__, str(exc))
         for _, target in todo:  # the deadline passed before these were even started
             yield failed_state(target, "(run)", "DeadlineExceeded",

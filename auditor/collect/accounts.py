@@ -16,8 +16,10 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from auditor.collect.aws import AwsConfig, Clients
+from auditor.collect.facets import ASSUME_ROLE, LIST_ACCOUNTS
+from auditor.collect.read import failure
 from auditor.errors import AuditorError
-from auditor.model import Facet, Unreadable
+from auditor.model import AwsFailure
 
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/.+$")
 
@@ -37,7 +39,7 @@ class Role:
 class AccountFailure:
     account: str | None
     label: str
-    error: Unreadable
+    error: AwsFailure
 
 
 def read_roles_file(path: Path) -> list[Role]:
@@ -53,11 +55,9 @@ def read_roles_file(path: Path) -> list[Role]:
     return roles
 
 
-def _error(label: str, api: str, exc: Exception) -> Unreadable:
-    code = type(exc).__name__
-    if isinstance(exc, ClientError):
-        code = str(exc.response.get("Error", {}).get("Code") or code)
-    return Unreadable(Facet.LOCATION, api, code, f"{label}: {exc}")
+def _error(label: str, api: str, exc: Exception) -> AwsFailure:
+    found = failure(exc, api)
+    return AwsFailure(found.api, found.code, f"{label}: {exc}")
 
 
 def assume(base: Clients, role: Role, session_name: str) -> Clients | AccountFailure:
@@ -68,7 +68,7 @@ def assume(base: Clients, role: Role, session_name: str) -> Clients | AccountFai
     try:
         creds = base.client("sts").assume_role(**params)["Credentials"]
     except (ClientError, BotoCoreError) as exc:
-        return AccountFailure(role.account, role.arn, _error(role.arn, "AssumeRole", exc))
+        return AccountFailure(role.account, role.arn, _error(role.arn, ASSUME_ROLE.api, exc))
     session = boto3.session.Session(
         aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
         aws_session_token=creds["SessionToken"], region_name=base.default_region,
@@ -82,7 +82,7 @@ def organization_roles(base: Clients, role_name: str) -> list[Role] | AccountFai
         pages = base.client("organizations").get_paginator("list_accounts").paginate()
         ids = sorted(a["Id"] for page in pages for a in page["Accounts"] if a.get("Status") == "ACTIVE")
     except (ClientError, BotoCoreError) as exc:
-        return AccountFailure(None, "the Organization", _error("organizations", "ListAccounts", exc))
+        return AccountFailure(None, "the Organization", _error("organizations", LIST_ACCOUNTS.api, exc))
     return [Role(f"arn:aws:iam::{account}:role/{role_name}") for account in ids]
 
 

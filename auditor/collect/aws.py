@@ -12,6 +12,8 @@ from urllib.parse import urlsplit, urlunsplit
 import boto3
 from botocore.config import Config
 
+from auditor.collect.facets import READ_ONLY_OPERATIONS
+
 # botocore's "standard" retry mode retries throttling, 5xx and connection errors with
 # exponential backoff. 4 attempts = 3 retries; with these timeouts one read can hold the
 # run for at most about a minute (4 x (3 s connect + 10 s read) + backoff).
@@ -21,13 +23,6 @@ CONNECT_TIMEOUT = 3
 READ_TIMEOUT = 10
 DEFAULT_REGION = "us-east-1"
 
-# Every operation the auditor may call (the facet table's and the run's); nothing else.
-READ_ONLY_OPERATIONS = frozenset({
-    "ListBuckets", "GetBucketLocation", "GetBucketVersioning", "GetBucketEncryption",
-    "GetPublicAccessBlock", "GetBucketPolicy", "GetBucketAcl", "GetBucketOwnershipControls",
-    "GetBucketLifecycleConfiguration", "GetBucketCors", "GetBucketWebsite",
-    "DescribeKey", "GetCallerIdentity", "AssumeRole", "ListAccounts",
-})
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from auditor.model import Facet, FacetValue
 @dataclass(frozen=True, slots=True)
 class FacetSpec:
     facet: Facet
-    service: Literal["s3", "s3control", "kms", "sts"]
+    service: str
     api: str  # the API operation name, as AWS and CloudTrail spell it
     method: str  # the boto3 client method
     iam_action: str
@@ -95,12 +95,27 @@ FACETS: dict[Facet, FacetSpec] = {
     )
 }
 
-# Calls made once per run rather than per bucket facet.
-CALLER_IDENTITY = FacetSpec(
-    Facet.ACCOUNT_PUBLIC_ACCESS_BLOCK, "sts", "GetCallerIdentity", "get_caller_identity",
-    "sts:GetCallerIdentity", frozenset(), lambda raw: None, scope="account",
-)
-RUN_ACTIONS: tuple[tuple[str, str], ...] = (
-    ("ListBuckets", "s3:ListAllMyBuckets"),
-    ("GetCallerIdentity", "sts:GetCallerIdentity"),
+@dataclass(frozen=True, slots=True)
+class RunCall:
+    """A call made once per run or account rather than per bucket facet."""
+
+    service: str
+    api: str
+    method: str
+    iam_action: str
+    absent_codes: frozenset[str] = frozenset()
+
+
+LIST_BUCKETS = RunCall("s3", "ListBuckets", "list_buckets", "s3:ListAllMyBuckets")
+CALLER_IDENTITY = RunCall("sts", "GetCallerIdentity", "get_caller_identity", "sts:GetCallerIdentity")
+ASSUME_ROLE = RunCall("sts", "AssumeRole", "assume_role", "sts:AssumeRole")
+LIST_ACCOUNTS = RunCall("organizations", "ListAccounts", "list_accounts", "organizations:ListAccounts")
+# What every audit needs besides the facets of its controls (AssumeRole and ListAccounts
+# only with --role-arn / --org-role, and they are the caller's permissions, not the role's).
+RUN_CALLS: tuple[RunCall, ...] = (LIST_BUCKETS, CALLER_IDENTITY)
+ACCOUNT_CALLS: tuple[RunCall, ...] = (ASSUME_ROLE, LIST_ACCOUNTS)
+
+# Every operation the auditor may call, derived from the tables above; nothing else.
+READ_ONLY_OPERATIONS = frozenset(
+    {f.api for f in FACETS.values()} | {c.api for c in (*RUN_CALLS, *ACCOUNT_CALLS)}
 )

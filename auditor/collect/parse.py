@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, cast
 
-from auditor.policy.document import parse_policy
 from auditor.model import (
     Acl,
     CorsRule,
@@ -16,15 +15,19 @@ from auditor.model import (
     Grant,
     KmsKeys,
     LifecycleRule,
-    NoncurrentTransition,
     Ownership,
     PolicyDocument,
     PublicAccessBlock,
-    RedirectAll,
-    Transition,
     Versioning,
     VersioningStatus,
     Website,
+)
+from auditor.policy.document import parse_policy
+from auditor.shapes import (
+    cors_rule_from_api,
+    lifecycle_rule_from_api,
+    pab_from_api,
+    website_from_api,
 )
 
 Raw = Mapping[str, Any] | None
@@ -73,13 +76,7 @@ def public_access_block(raw: Raw) -> PublicAccessBlock | None:
     """None when no block is configured at this level."""
     if raw is None:
         return None
-    conf = raw.get("PublicAccessBlockConfiguration", {})
-    return PublicAccessBlock(
-        block_public_acls=bool(conf.get("BlockPublicAcls", False)),
-        ignore_public_acls=bool(conf.get("IgnorePublicAcls", False)),
-        block_public_policy=bool(conf.get("BlockPublicPolicy", False)),
-        restrict_public_buckets=bool(conf.get("RestrictPublicBuckets", False)),
-    )
+    return pab_from_api(raw.get("PublicAccessBlockConfiguration", {}))
 
 
 def policy(raw: Raw) -> PolicyDocument | None:
@@ -110,117 +107,21 @@ def ownership(raw: Raw) -> Ownership:
     return Ownership(rule=str(rules[0]["ObjectOwnership"])) if rules else Ownership()
 
 
-def _transitions(items: list[Mapping[str, Any]]) -> tuple[Transition, ...]:
-    out = [
-        Transition(
-            storage_class=str(t["StorageClass"]),
-            days=t.get("Days"),
-            date=_date(t.get("Date")),
-        )
-        for t in items
-    ]
-    return tuple(sorted(out, key=lambda t: (t.days or 0, t.date or "", t.storage_class)))
-
-
-def _date(value: object) -> str | None:
-    if value is None:
-        return None
-    iso = getattr(value, "isoformat", None)
-    text = iso() if callable(iso) else str(value)
-    return str(text)[:10]
-
-
-def _filter(rule: Mapping[str, Any]) -> tuple[str, tuple[tuple[str, str], ...], int | None, int | None]:
-    # A rule scopes objects by the legacy top-level Prefix, or by Filter with Prefix, Tag,
-    # ObjectSize* or an And of them: https://docs.aws.amazon.com/AmazonS3/latest/API/API_LifecycleRuleFilter.html
-    flt = rule.get("Filter") or {}
-    conj = flt.get("And") or flt
-    tags = list(conj.get("Tags", []))
-    if "Tag" in flt:
-        tags.append(flt["Tag"])
-    prefix = conj.get("Prefix", rule.get("Prefix", "")) or ""
-    pairs = tuple(sorted((str(t["Key"]), str(t["Value"])) for t in tags))
-    return str(prefix), pairs, conj.get("ObjectSizeGreaterThan"), conj.get("ObjectSizeLessThan")
-
-
-def _lifecycle_rule(rule: Mapping[str, Any]) -> LifecycleRule:
-    prefix, tags, larger, smaller = _filter(rule)
-    expiration = rule.get("Expiration", {})
-    noncurrent = rule.get("NoncurrentVersionExpiration", {})
-    noncurrent_transitions = sorted(
-        (
-            NoncurrentTransition(
-                storage_class=str(t["StorageClass"]),
-                days=int(t.get("NoncurrentDays", 0)),
-                newer_versions=t.get("NewerNoncurrentVersions"),
-            )
-            for t in rule.get("NoncurrentVersionTransitions", [])
-        ),
-        key=lambda t: (t.days, t.storage_class),
-    )
-    return LifecycleRule(
-        id=str(rule.get("ID", "")),
-        status="Enabled" if rule.get("Status") == "Enabled" else "Disabled",
-        prefix=prefix,
-        tags=tags,
-        object_size_greater_than=larger,
-        object_size_less_than=smaller,
-        transitions=_transitions(rule.get("Transitions", [])),
-        expiration_days=expiration.get("Days"),
-        expiration_date=_date(expiration.get("Date")),
-        expired_object_delete_marker=expiration.get("ExpiredObjectDeleteMarker"),
-        noncurrent_expiration_days=noncurrent.get("NoncurrentDays"),
-        noncurrent_newer_versions=noncurrent.get("NewerNoncurrentVersions"),
-        noncurrent_transitions=tuple(noncurrent_transitions),
-        abort_incomplete_multipart_upload_days=rule.get("AbortIncompleteMultipartUpload", {}).get(
-            "DaysAfterInitiation"
-        ),
-    )
-
-
 def lifecycle(raw: Raw) -> tuple[LifecycleRule, ...]:
     """Lifecycle rules sorted by id; () when the bucket has no lifecycle configuration."""
     if raw is None:
         return ()
-    return tuple(sorted((_lifecycle_rule(r) for r in raw.get("Rules", [])), key=lambda r: r.id))
-
-
-def _sorted(values: object, upper: bool = False) -> tuple[str, ...]:
-    items = [str(v).upper() if upper else str(v) for v in (values or [])]  # type: ignore[attr-defined]
-    return tuple(sorted(set(items)))
-
-
-def cors_rule(rule: Mapping[str, Any]) -> CorsRule:
-    """One CORSRule, its lists turned into sorted tuples."""
-    return CorsRule(
-        allowed_origins=_sorted(rule.get("AllowedOrigins")),
-        allowed_methods=_sorted(rule.get("AllowedMethods"), upper=True),
-        allowed_headers=_sorted(rule.get("AllowedHeaders")),
-        expose_headers=_sorted(rule.get("ExposeHeaders")),
-        max_age_seconds=rule.get("MaxAgeSeconds"),
-        id=rule.get("ID"),
-    )
+    return tuple(sorted((lifecycle_rule_from_api(r) for r in raw.get("Rules", [])),
+                        key=lambda r: r.id))
 
 
 def cors(raw: Raw) -> tuple[CorsRule, ...]:
     """CORS rules; () when the bucket has no CORS configuration."""
     if raw is None:
         return ()
-    return tuple(cors_rule(r) for r in raw.get("CORSRules", []))
+    return tuple(cors_rule_from_api(r) for r in raw.get("CORSRules", []))
 
 
 def website(raw: Raw) -> Website | None:
     """The website configuration; None when the bucket is not a website."""
-    if raw is None:
-        return None
-    redirect = raw.get("RedirectAllRequestsTo")
-    return Website(
-        index_document=(raw.get("IndexDocument") or {}).get("Suffix"),
-        error_document=(raw.get("ErrorDocument") or {}).get("Key"),
-        redirect_all_requests_to=(
-            RedirectAll(host_name=str(redirect["HostName"]), protocol=redirect.get("Protocol"))
-            if redirect
-            else None
-        ),
-        routing_rules=len(raw.get("RoutingRules", [])),
-    )
+    return None if raw is None else website_from_api(raw)

@@ -76,7 +76,7 @@ def parse_policy(text: str) -> PolicyDocument:
     except (json.JSONDecodeError, RecursionError) as exc:
         raise ValueError(f"bucket policy is not valid JSON: {exc}") from exc
     if not isinstance(raw, dict):
-        raise ValueError("bucket policy must be a JSON object")  # noqa: TRY004 - the API's error
+        raise ValueError("bucket policy must be a JSON object")
     problems: Problems = []
     items = _statement_items(raw, problems)
     inherited = tuple(p for p in problems if "repeats the Statement" in p)
@@ -107,7 +107,7 @@ def _statement_items(raw: dict[str, Any], problems: Problems) -> list[Any]:
     for n, item in enumerate(items, start=1):
         if not isinstance(item, dict):
             msg = f"statement #{n} of the bucket policy is not a JSON object"
-            raise ValueError(msg)  # noqa: TRY004 - ValueError is the parser's one error type
+            raise ValueError(msg)
     return items
 
 

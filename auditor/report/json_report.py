@@ -18,8 +18,8 @@ import jsonschema
 from jsonschema.exceptions import best_match
 
 from auditor.errors import AuditorError
-from auditor.model import Difference, Report, Result
 from auditor.jsonable import JsonValue, to_jsonable
+from auditor.model import Difference, Report, Result
 
 SCHEMA_VERSION = 1
 TOOL_NAME = "s3audit"
@@ -66,7 +66,10 @@ def result_to_dict(result: Result) -> dict[str, JsonValue]:
         "message": result.message,
         "remediation": result.remediation,
         "rule_id": result.rule_id,
+        "scope": str(result.scope.value),
     }
+    if result.principal is not None:
+        out["principal"] = result.principal
     if result.account is not None:
         out["account"] = result.account
     if result.region is not None:
@@ -79,6 +82,10 @@ def result_to_dict(result: Result) -> dict[str, JsonValue]:
         value = getattr(result, key)
         if value is not None:
             out[key] = to_jsonable(value)
+    if result.error is not None:
+        out["error"] = to_jsonable(result.error)
+    if result.frameworks:
+        out["frameworks"] = {name: list(ids) for name, ids in result.frameworks}
     return out
 
 

@@ -23,8 +23,8 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from auditor.model import Report, Result, Status
 from auditor.jsonable import to_jsonable
+from auditor.model import Report, Result, Status
 
 PACKAGE = "s3audit"
 # Ant's schema requires a hostname and says to use 'localhost' when it is not known; the
@@ -36,8 +36,6 @@ TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S"
 # Characters XML 1.0 cannot carry at all, not even escaped (C0 controls but tab, CR and LF;
 # lone surrogates; U+FFFE/U+FFFF). ElementTree would write them and break every reader.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-# Unreadable.describe(): "GetBucketPolicy failed (AccessDenied): Access Denied".
-_ERROR_CODE = re.compile(r"failed \(([^()\s]+)\)")
 
 
 def render(report: Report) -> str:
@@ -115,9 +113,8 @@ def _case(result: Result) -> ET.Element:
 
 
 def error_type(result: Result) -> str:
-    """The AWS error code the message names (AccessDenied, Throttling ...), else "error"."""
-    match = _ERROR_CODE.search(result.message)
-    return match.group(1) if match else "error"
+    """The AWS error code of the failed read (AccessDenied, Throttling ...), else "error"."""
+    return result.error.code if result.error is not None else "error"
 
 
 def waived_message(result: Result) -> str:

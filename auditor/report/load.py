@@ -13,7 +13,18 @@ from pathlib import Path
 from typing import Any
 
 from auditor.errors import AuditorError
-from auditor.model import Change, Difference, Report, Result, Severity, SourceRef, Status, Waiver
+from auditor.model import (
+    AwsFailure,
+    Change,
+    Difference,
+    Report,
+    Result,
+    Scope,
+    Severity,
+    SourceRef,
+    Status,
+    Waiver,
+)
 from auditor.report.json_report import validate_report
 
 
@@ -32,7 +43,8 @@ def result_from_dict(data: Mapping[str, Any]) -> Result:
     """One result of a JSON report."""
     source = data.get("source")
     return Result(
-        bucket=data["bucket"], control=data["control"], status=Status(data["status"]),
+        bucket=None if data.get("bucket") in (None, "*") else data["bucket"],
+        control=data["control"], status=Status(data["status"]),
         severity=Severity(data["severity"]), rule_id=data.get("rule_id", ""),
         expected=data.get("expected"), actual=data.get("actual"), message=data["message"],
         remediation=data.get("remediation"), account=data.get("account"), region=data.get("region"),
@@ -44,7 +56,16 @@ def result_from_dict(data: Mapping[str, Any]) -> Result:
         change=Change(data["change"]) if data.get("change") else None,
         first_seen=data.get("first_seen"),
         waiver=_waiver(data.get("waiver")),
+        scope=Scope(data.get("scope") or _legacy_scope(data)),
+        error=AwsFailure(**data["error"]) if data.get("error") else None,
+        principal=data.get("principal"),
+        frameworks=tuple((k, tuple(v)) for k, v in (data.get("frameworks") or {}).items()),
     )
+
+
+def _legacy_scope(data: Mapping[str, Any]) -> str:
+    # Reports before scopes existed wrote run-level errors as bucket "*".
+    return "account" if data.get("bucket") in (None, "*") else "bucket"
 
 
 def load_report(path: str | Path) -> Report:
@@ -72,7 +93,7 @@ def merge_reports(reports: Sequence[Report]) -> Report:
     for report in reports:
         for result in report.results:
             seen.setdefault(result.key, result)
-    results = sorted(seen.values(), key=lambda r: (r.bucket != "*", r.bucket, r.account or ""))
+    results = sorted(seen.values(), key=lambda r: (r.scope is Scope.BUCKET, r.bucket or "", r.account or ""))
     # A waiver is unused only if no shard used it.
     unused = {w: None for w in reports[0].unused_waivers if all(w in r.unused_waivers for r in reports)}
     first = reports[0]

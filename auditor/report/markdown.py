@@ -14,8 +14,11 @@ import json
 import re
 from collections.abc import Callable, Iterable
 
-from auditor.model import CONTROLS, Change, Report, Result, Status
+from auditor.controls import keys
 from auditor.jsonable import JsonValue, to_jsonable
+from auditor.model import Change, Report, Result, Status
+
+CONTROLS = keys()
 
 TITLE = "S3 drift report"
 

@@ -16,10 +16,10 @@ from importlib import metadata
 from pathlib import PurePosixPath, PureWindowsPath
 from urllib.parse import quote
 
+from auditor.controls import CONTROLS, Control, example_remediation
+from auditor.jsonable import JsonValue, to_jsonable
 from auditor.model import Change, Report, Result, Severity, SourceRef, Status, Waiver
 from auditor.report.json_report import run_to_dict, summary_to_dict
-from auditor.jsonable import JsonValue, to_jsonable
-from auditor.rules import RULES, Rule
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -56,7 +56,7 @@ def render(report: Report) -> str:
 
 def to_dict(report: Report) -> dict[str, JsonValue]:
     """The SARIF log as an ordered JSON object: one run, rules from the registry."""
-    rules = sorted(RULES.values(), key=lambda rule: rule.id)
+    rules = sorted(CONTROLS, key=lambda rule: rule.id)
     index = {rule.id: i for i, rule in enumerate(rules)}
     run: dict[str, JsonValue] = {
         "tool": {"driver": _driver(report, rules)},
@@ -72,7 +72,7 @@ def to_dict(report: Report) -> dict[str, JsonValue]:
     return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
 
 
-def _driver(report: Report, rules: list[Rule]) -> dict[str, JsonValue]:
+def _driver(report: Report, rules: list[Control]) -> dict[str, JsonValue]:
     driver: dict[str, JsonValue] = {"name": TOOL_NAME, "version": report.tool_version}
     uri = information_uri()
     if uri is not None:
@@ -98,11 +98,11 @@ def information_uri() -> str | None:
     return None
 
 
-def _rule(rule: Rule) -> dict[str, JsonValue]:
+def _rule(rule: Control) -> dict[str, JsonValue]:
     doc = inspect.cleandoc(rule.doc) or rule.title
     out: dict[str, JsonValue] = {
         "id": rule.id,
-        "name": rule.control,
+        "name": rule.key,
         "shortDescription": {"text": rule.title},
         "fullDescription": {"text": doc},
     }
@@ -111,7 +111,8 @@ def _rule(rule: Rule) -> dict[str, JsonValue]:
     out["help"] = {"text": _help(rule, doc)}
     out["defaultConfiguration"] = {"level": LEVELS[rule.severity]}
     out["properties"] = {
-        "control": rule.control,
+        "control": rule.key,
+        "scope": str(rule.scope.value),
         "severity": str(rule.severity.value),
         "security-severity": SECURITY_SEVERITY[rule.severity],
         "tags": ["security", "aws-s3"],
@@ -119,8 +120,8 @@ def _rule(rule: Rule) -> dict[str, JsonValue]:
     return out
 
 
-def _help(rule: Rule, doc: str) -> str:
-    parts = [doc, f"Remediation: {rule.remediation}"]
+def _help(rule: Control, doc: str) -> str:
+    parts = [doc, f"Remediation (example): {example_remediation(rule)}"]
     if rule.references:
         parts.append("References:\n" + "\n".join(f"- {ref}" for ref in rule.references))
     return "\n\n".join(parts)
@@ -145,7 +146,8 @@ def _result(result: Result, rule_index: int | None) -> dict[str, JsonValue]:
 def message_text(result: Result) -> str:
     """The SARIF message: what is wrong on which bucket, then expected and actual values."""
     if result.status is Status.ERROR:
-        detail = result.message.removeprefix(f"Could not evaluate {result.control}: ")
+        detail = (result.error.describe() if result.error is not None
+                  else result.message.removeprefix(f"Could not evaluate {result.control}: "))
         return (
             f"Could not evaluate {result.control} on bucket {result.bucket}, so it is not "
             f"known to comply: {detail}"

@@ -40,7 +40,9 @@ class Baseline:
 
 def result_key(item: Mapping[str, Any]) -> str:
     """The `Result.key` of a result read back from a JSON report."""
-    return f"{item.get('account') or '-'}/{item['bucket']}/{item['control']}"
+    from auditor.report.load import result_from_dict
+
+    return result_from_dict(item).key
 
 
 def load_baseline(path: str | Path) -> Baseline:
@@ -136,3 +138,14 @@ def prune(directory: Path, keep: int) -> list[Path]:
     for path in doomed:
         path.unlink()
     return doomed
+
+
+def keep(report: Report, directory: Path, keep_count: int) -> None:
+    """Write the run's report into the history directory (dated and latest.json) and prune."""
+    from auditor.files import write_atomic
+    from auditor.report import json_report
+
+    text = json_report.render(report)
+    write_atomic(history_file(directory, report.generated_at), text)
+    write_atomic(directory / LATEST, text)
+    prune(directory, keep_count)

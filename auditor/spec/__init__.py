@@ -7,7 +7,6 @@ shows the user everything to fix, each as `file:line:col: key: message`.
 from __future__ import annotations
 
 import difflib
-import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -19,8 +18,16 @@ from jsonschema.exceptions import ValidationError, best_match
 
 from auditor.errors import SpecError, SpecProblem
 from auditor.model import SpecSet
-from auditor.spec.build import Entry, build_bucket, build_waivers, effective_spec, matching_entries
+from auditor.spec.build import (
+    SECTIONS,
+    Entry,
+    build_entry,
+    build_waivers,
+    effective_spec,
+    matching_entries,
+)
 from auditor.spec.lint import lint_entries, lint_waivers
+from auditor.spec.schema import SCHEMA_PATH, schema, schema_text
 from auditor.spec.yaml_loader import KeyPath, YamlDocument, load_yaml
 
 __all__ = [
@@ -30,24 +37,17 @@ __all__ = [
     "load_specs",
     "matching_entries",
     "schema",
+    "schema_text",
     "spec_files",
     "validate_document",
 ]
 
-SCHEMA_PATH = Path(__file__).with_name("schema.json")
 SPEC_SUFFIXES = (".yaml", ".yml")
 
 _TYPE_NAMES = {
     "boolean": "true or false", "integer": "a whole number", "number": "a number",
     "string": "a string", "object": "a mapping", "array": "a list", "null": "empty",
 }
-
-
-@cache
-def schema() -> dict[str, Any]:
-    """The spec JSON Schema (version 1), parsed once."""
-    loaded: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    return loaded
 
 
 @cache
@@ -280,11 +280,12 @@ def _load(paths: Sequence[str | Path]) -> tuple[list[Entry], list[YamlDocument],
 
 
 def _entries(doc: YamlDocument) -> Iterator[Entry]:
-    """The document's bucket entries that are mappings (whether schema-valid or not)."""
-    buckets = doc.data.get("buckets") if isinstance(doc.data, dict) else None
-    for index, data in enumerate(buckets if isinstance(buckets, list) else ()):
-        if isinstance(data, dict):
-            yield Entry(doc, index, data)
+    """The document's bucket and account entries that are mappings (schema-valid or not)."""
+    for scope, section in SECTIONS.items():
+        items = doc.data.get(section) if isinstance(doc.data, dict) else None
+        for index, data in enumerate(items if isinstance(items, list) else ()):
+            if isinstance(data, dict):
+                yield Entry(doc, index, data, scope)
 
 
 def check_specs(paths: Sequence[str | Path]) -> tuple[SpecProblem, ...]:
@@ -304,7 +305,7 @@ def load_specs(paths: Sequence[str | Path]) -> SpecSet:
     if errors:
         raise SpecError(_sorted(errors))
     return SpecSet(
-        buckets=tuple(build_bucket(e) for e in entries),
+        entries=tuple(build_entry(e) for e in entries),
         files=tuple(d.file for d in docs),
         waivers=tuple(w for d in docs for w in build_waivers(d)),
         warnings=tuple(str(p) for p in _sorted(problems) if p.level == "warning"),

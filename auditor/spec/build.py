@@ -1,59 +1,51 @@
-"""Validated spec data -> typed `BucketSpec`s, and the merge of glob baselines per bucket.
+"""Validated spec data -> typed `SpecEntry`s, and the merge of glob baselines per bucket/account.
 
-Everything here assumes the entry already passed the JSON Schema: keys are known and
-types are right, so building is plain mapping with normalisation (sorted tuples) so that
-a spec and the live configuration compare by equality.
+Everything here assumes the entry already passed the JSON Schema: keys are known and types
+are right, so building is each stated control's own builder (`Control.build`), in registry
+order. Nothing here names a control.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from typing import Any, Literal
+from typing import Any
 
+from auditor.controls import stated_controls
 from auditor.errors import SpecProblem
-from auditor.model import (
-    SPEC_CONTROLS,
-    BucketSpec,
-    CorsRule,
-    EncryptionSpec,
-    LifecycleRule,
-    NoncurrentTransition,
-    PublicAccessBlockSpec,
-    RedirectAll,
-    Severity,
-    SourceRef,
-    SpecSet,
-    Transition,
-    Waiver,
-    WebsiteSpec,
-)
+from auditor.model import Scope, Severity, SourceRef, SpecEntry, SpecSet, Waiver
 from auditor.spec.yaml_loader import KeyPath, YamlDocument
 
-_SOURCE_KEYS = ("name", "match", *SPEC_CONTROLS, "severity")
+# Where each scope's entries live in a spec file, and the key naming one subject exactly.
+SECTIONS: dict[Scope, str] = {Scope.BUCKET: "buckets", Scope.ACCOUNT: "accounts"}
+NAME_KEYS: dict[Scope, str] = {Scope.BUCKET: "name", Scope.ACCOUNT: "id"}
+_META_KEYS = ("severity", "overrides")
 
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One raw bucket entry (`buckets[index]`) of a loaded document."""
+    """One raw entry (`buckets[index]`, `accounts[index]`) of a loaded document."""
 
     doc: YamlDocument
     index: int
     data: Mapping[str, Any]
+    scope: Scope = Scope.BUCKET
 
     @property
     def path(self) -> KeyPath:
-        return ("buckets", self.index)
+        return (SECTIONS[self.scope], self.index)
 
-    def problem(self, keys: KeyPath, message: str) -> SpecProblem:
+    def problem(self, keys: Sequence[str | int], message: str, level: str = "error") -> SpecProblem:
         """A problem at `keys` below this entry, on the line of the last key."""
-        return self.doc.problem((*self.path, *keys), message)
+        return self.doc.problem((*self.path, *keys), message, level)
+
+    def position(self, keys: Sequence[str | int]) -> tuple[int, int]:
+        return self.doc.marks.position((*self.path, *keys))
 
     def source(self, key: str) -> SourceRef:
         """Where this entry states `key` (the entry's own start if it does not)."""
-        line, column = self.doc.marks.position((*self.path, key))
+        line, column = self.position((key,))
         return SourceRef(self.doc.file, line, column)
 
 
@@ -96,98 +88,7 @@ def has_wildcard(pattern: str) -> bool:
     return glob_literals(pattern) != pattern
 
 
-# --------------------------------------------------------------------------- normalisation
-
-
-def transition_key(transition: Transition) -> tuple[int, str, str]:
-    """Sort key of transitions, as the model documents it: (days or 0, date or "", class)."""
-    return (transition.days or 0, transition.date or "", transition.storage_class)
-
-
-def lifecycle_rule(raw: Mapping[str, Any]) -> LifecycleRule:
-    """One schema-valid lifecycle rule mapping as a normalised `LifecycleRule`."""
-    transitions = (
-        Transition(t["storage_class"], t.get("days"), t.get("date"))
-        for t in raw.get("transitions", ())
-    )
-    noncurrent = (
-        NoncurrentTransition(t["storage_class"], t["days"], t.get("newer_versions"))
-        for t in raw.get("noncurrent_transitions", ())
-    )
-    return LifecycleRule(
-        id=raw["id"],
-        status=raw.get("status", "Enabled"),
-        prefix=raw.get("prefix", ""),
-        tags=tuple(sorted((str(k), str(v)) for k, v in raw.get("tags", {}).items())),
-        object_size_greater_than=raw.get("object_size_greater_than"),
-        object_size_less_than=raw.get("object_size_less_than"),
-        transitions=tuple(sorted(transitions, key=transition_key)),
-        expiration_days=raw.get("expiration_days"),
-        expiration_date=raw.get("expiration_date"),
-        expired_object_delete_marker=raw.get("expired_object_delete_marker"),
-        noncurrent_expiration_days=raw.get("noncurrent_expiration_days"),
-        noncurrent_newer_versions=raw.get("noncurrent_newer_versions"),
-        noncurrent_transitions=tuple(
-            sorted(noncurrent, key=lambda t: (t.days, t.storage_class, t.newer_versions or 0))
-        ),
-        abort_incomplete_multipart_upload_days=raw.get("abort_incomplete_multipart_upload_days"),
-    )
-
-
-def cors_rule(raw: Mapping[str, Any]) -> CorsRule:
-    """One schema-valid CORS rule mapping as a normalised `CorsRule`."""
-    return CorsRule(
-        allowed_origins=tuple(sorted(raw["allowed_origins"])),
-        allowed_methods=tuple(sorted(m.upper() for m in raw["allowed_methods"])),
-        allowed_headers=tuple(sorted(raw.get("allowed_headers", ()))),
-        expose_headers=tuple(sorted(raw.get("expose_headers", ()))),
-        max_age_seconds=raw.get("max_age_seconds"),
-        id=raw.get("id"),
-    )
-
-
-def cors_key(rule: CorsRule) -> tuple[Any, ...]:
-    """A total sort key for CORS rules (None sorts first)."""
-    return (
-        rule.allowed_origins, rule.allowed_methods, rule.allowed_headers, rule.expose_headers,
-        -1 if rule.max_age_seconds is None else rule.max_age_seconds, rule.id or "",
-    )
-
-
-def lifecycle_rules(raw: Iterable[Mapping[str, Any]]) -> tuple[LifecycleRule, ...]:
-    """Lifecycle rules normalised and sorted by id (their order means nothing to S3)."""
-    return tuple(sorted((lifecycle_rule(r) for r in raw), key=lambda r: r.id))
-
-
-def cors_rules(raw: Iterable[Mapping[str, Any]]) -> tuple[CorsRule, ...]:
-    """CORS rules normalised and sorted, so that two sets compare equal as tuples."""
-    return tuple(sorted((cors_rule(r) for r in raw), key=cors_key))
-
-
-def _encryption(raw: Mapping[str, Any] | None) -> EncryptionSpec | None:
-    if raw is None:
-        return None
-    return EncryptionSpec(raw["algorithm"], raw.get("kms_key"), raw.get("bucket_key"))
-
-
-def _public_access_block(raw: Mapping[str, Any] | None) -> PublicAccessBlockSpec | None:
-    return None if raw is None else PublicAccessBlockSpec(**raw)
-
-
-def _website(raw: Mapping[str, Any] | bool | None) -> WebsiteSpec | Literal[False] | None:
-    if raw is None:
-        return None
-    if not isinstance(raw, Mapping):  # the schema allows only `false` here
-        return False
-    redirect = raw.get("redirect_all_requests_to")
-    return WebsiteSpec(
-        index_document=raw.get("index_document"),
-        error_document=raw.get("error_document"),
-        redirect_all_requests_to=(
-            None if redirect is None
-            else RedirectAll(redirect["host_name"], redirect.get("protocol"))
-        ),
-    )
+# --------------------------------------------------------------------------- building
 
 
 def build_waivers(doc: YamlDocument) -> tuple[Waiver, ...]:
@@ -205,67 +106,76 @@ def build_waivers(doc: YamlDocument) -> tuple[Waiver, ...]:
     return tuple(out)
 
 
-def build_bucket(entry: Entry) -> BucketSpec:
-    """A schema-valid entry as a typed `BucketSpec`, with a SourceRef per stated key."""
+def build_entry(entry: Entry) -> SpecEntry:
+    """A schema-valid entry as a typed `SpecEntry`, with a SourceRef per stated key."""
     data = entry.data
-    lifecycle, cors = data.get("lifecycle"), data.get("cors")
-    return BucketSpec(
-        name=data.get("name"),
+    controls = [c for c in stated_controls(entry.scope) if c.key in data]
+    name = data.get(NAME_KEYS[entry.scope])
+    keys = ("name", NAME_KEYS[entry.scope], "match", *(c.key for c in controls), *_META_KEYS)
+    sources = {("name" if k == NAME_KEYS[entry.scope] else k): entry.source(k)
+               for k in keys if k in data}
+    return SpecEntry(
+        scope=entry.scope,
+        name=None if name is None else str(name),
         match=data.get("match"),
-        region=data.get("region"),
-        versioning=data.get("versioning"),
-        encryption=_encryption(data.get("encryption")),
-        public_access_block=_public_access_block(data.get("public_access_block")),
-        public_access=data.get("public_access"),
-        tls_only=data.get("tls_only"),
-        lifecycle=None if lifecycle is None else lifecycle_rules(lifecycle),
-        cors=None if cors is None else cors_rules(cors),
-        website=_website(data.get("website")),
+        wants=tuple((c.key, c.want(data[c.key])) for c in controls),
         severity=tuple(sorted((c, Severity(v)) for c, v in (data.get("severity") or {}).items())),
-        sources=tuple((key, entry.source(key)) for key in _SOURCE_KEYS if key in data),
+        overrides=tuple(data.get("overrides") or ()),
+        sources=tuple(sources.items()),
     )
 
 
 # --------------------------------------------------------------------------- merge
 
 
-def applies(spec: BucketSpec, bucket: str) -> bool:
-    """Whether the entry names `bucket` exactly or its glob matches it (case-sensitively)."""
-    if spec.name is not None:
-        return spec.name == bucket
-    return spec.match is not None and fnmatchcase(bucket, spec.match)
+def applies(entry: SpecEntry, name: str) -> bool:
+    """Whether the entry names `name` exactly or its glob matches it (case-sensitively)."""
+    if entry.name is not None:
+        return entry.name == name
+    return entry.match is not None and fnmatchcase(name, entry.match)
 
 
-def specificity(spec: BucketSpec) -> tuple[int, int]:
+def specificity(entry: SpecEntry) -> tuple[int, int]:
     """Exact names beat globs; among globs, more literal characters beat fewer."""
-    if spec.name is not None:
-        return (1, len(spec.name))
-    return (0, len(glob_literals(spec.match or "")))
+    if entry.name is not None:
+        return (1, len(entry.name))
+    return (0, len(glob_literals(entry.match or "")))
 
 
-def matching_entries(specs: SpecSet, bucket: str) -> tuple[BucketSpec, ...]:
-    """Every entry that applies to `bucket`, least specific first (load order breaks ties)."""
-    found = [(specificity(s), i, s) for i, s in enumerate(specs.buckets) if applies(s, bucket)]
+def matching_entries(specs: SpecSet, name: str, scope: Scope = Scope.BUCKET) -> tuple[SpecEntry, ...]:
+    """Every entry of the scope that applies to `name`, least specific first (file order breaks ties)."""
+    found = [(specificity(e), i, e) for i, e in enumerate(specs.entries)
+             if e.scope is scope and applies(e, name)]
     found.sort(key=lambda item: (item[0], item[1]))
-    return tuple(spec for _, _, spec in found)
+    return tuple(entry for _, _, entry in found)
 
 
-def effective_spec(specs: SpecSet, bucket: str) -> BucketSpec | None:
-    """The merged spec for `bucket`: per control, the most specific entry stating it wins whole."""
-    entries = matching_entries(specs, bucket)
-    if not entries:
-        return None
-    values: dict[str, Any] = {}
+def merge(entries: Sequence[SpecEntry], name: str, scope: Scope) -> SpecEntry:
+    """Per key, the most specific entry stating it wins whole (entries least specific first)."""
+    wants: dict[str, object] = {}
     sources: dict[str, SourceRef] = {}
-    for spec in entries:  # least specific first, so each later entry overrides
-        stated = spec.stated_controls()
-        for control in stated:
-            values[control] = getattr(spec, control)
-        if spec.severity:  # a top-level key like the others: the most specific mapping wins whole
-            values["severity"] = spec.severity
-            stated = (*stated, "severity")
-        for key, ref in spec.sources:
-            if key in stated or (key == "name" and spec.name is not None):
-                sources[key] = ref
-    ordered = tuple((key, sources[key]) for key in _SOURCE_KEYS if key in sources)
-    return dataclasses.replace(BucketSpec(name=bucket), **values, sources=ordered)
+    severity: tuple[tuple[str, Severity], ...] = ()
+    for entry in entries:
+        own = dict(entry.sources)
+        for key, value in entry.wants:
+            wants[key] = value
+            if key in own:
+                sources[key] = own[key]
+        if entry.severity:  # a top-level key like the others: the most specific mapping wins whole
+            severity = entry.severity
+            if "severity" in own:
+                sources["severity"] = own["severity"]
+        if entry.name is not None and "name" in own:
+            sources["name"] = own["name"]
+    order = [c.key for c in stated_controls(scope) if c.key in wants]
+    source_order = ["name", *order, "severity"]
+    return SpecEntry(
+        scope=scope, name=name, wants=tuple((k, wants[k]) for k in order), severity=severity,
+        sources=tuple((k, sources[k]) for k in source_order if k in sources),
+    )
+
+
+def effective_spec(specs: SpecSet, name: str, scope: Scope = Scope.BUCKET) -> SpecEntry | None:
+    """The merged entry for `name` (a bucket, or an account id); None when no entry applies."""
+    entries = matching_entries(specs, name, scope)
+    return merge(entries, name, scope) if entries else None

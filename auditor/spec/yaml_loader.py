@@ -67,10 +67,10 @@ class YamlDocument:
     marks: Marks
     problems: tuple[SpecProblem, ...] = ()
 
-    def problem(self, path: Sequence[str | int], message: str) -> SpecProblem:
+    def problem(self, path: Sequence[str | int], message: str, level: str = "error") -> SpecProblem:
         """A problem located at `path` (the line of its key) in this document."""
         line, column = self.marks.position(path)
-        return SpecProblem(self.file, line, column, format_path(path), message)
+        return SpecProblem(self.file, line, column, format_path(path), message, level, tuple(path))
 
 
 def _without_timestamps() -> dict[Any, list[tuple[str, re.Pattern[str]]]]:
@@ -168,6 +168,7 @@ class _Walk:
             self.problems.append(SpecProblem(
                 self.file, line, column, format_path((*path, key)),
                 f"duplicate key '{key}' (first given on line {_pos(first)[0]})",
+                path=(*path, key),
             ))
         for key, (key_node, value_node) in self.loader.entries.get(id(node), {}).items():
             self.keys.setdefault((*path, key), _pos(key_node))

@@ -1,4 +1,4 @@
-"""Failures other than "not configured" become Unreadable, never a value (botocore Stubber)."""
+"""Failures other than "not configured" become failures, never a value (botocore Stubber)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from botocore.stub import Stubber
 
 from auditor.collect.facets import FACETS
 from auditor.collect.read import call
-from auditor.model import Facet, Unreadable
+from auditor.model import AwsFailure, Facet
 
 
 @pytest.mark.parametrize(
@@ -36,8 +36,8 @@ def test_error_codes_are_classified(facet: Facet, code: str, absent: bool) -> No
     if absent:
         assert result is None
     else:
-        assert isinstance(result, Unreadable)
-        assert (result.api, result.code, result.facet) == (spec.api, code, facet)
+        assert isinstance(result, AwsFailure)
+        assert (result.api, result.code) == (spec.api, code)
         assert code in result.describe()
 
 

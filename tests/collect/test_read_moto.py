@@ -12,7 +12,15 @@ from moto import mock_aws
 
 from auditor.collect import AwsConfig, Clients, Collector, Target
 from auditor.model import (
-    Acl, Encryption, Facet, KmsKeys, Ownership, PolicyDocument, PublicAccessBlock, Unreadable, Versioning,
+    Acl,
+    Encryption,
+    Facet,
+    KmsKeys,
+    Ownership,
+    PolicyDocument,
+    PublicAccessBlock,
+    Unreadable,
+    Versioning,
     Website,
 )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from auditor.model import Change, Report, Result, Severity, SourceRef, Status, Waiver
+from auditor.model import AwsFailure, Change, Report, Result, Severity, SourceRef, Status, Waiver
 
 # The CI formats (SARIF, JUnit) share one report: a pass, drifts with spec lines, an error,
 # a waived result and a new drift.
@@ -34,7 +34,8 @@ def ci_report(make_result: Callable[..., Result]) -> Report:
             make_result(bucket=CI_WEB, control="public_access", rule_id="S3-PUB-001",
                         status=Status.ERROR, severity=Severity.CRITICAL, expected="read",
                         actual=None, message="Could not evaluate public_access: "
-                        "GetBucketPolicy failed (AccessDenied): Access Denied"),
+                        "GetBucketPolicy failed (AccessDenied): Access Denied",
+                        error=AwsFailure("GetBucketPolicy", "AccessDenied", "Access Denied")),
             make_result(bucket=CI_WEB, control="cors", rule_id="S3-COR-001", status=Status.WAIVED,
                         expected=[], actual=[{"allowed_origins": ["*"]}],
                         message="CORS allows origin *; the spec allows none",

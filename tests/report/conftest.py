@@ -7,14 +7,15 @@ from typing import Any
 
 import pytest
 
+from auditor.controls.encryption import EncryptionSpec
+from auditor.controls.public_access_block import PublicAccessBlockSpec
+from auditor.controls.website import WebsiteSpec
 from auditor.model import (
     CorsRule,
     Difference,
     Encryption,
-    EncryptionSpec,
     LifecycleRule,
     PublicAccessBlock,
-    PublicAccessBlockSpec,
     Report,
     Result,
     Severity,
@@ -22,7 +23,6 @@ from auditor.model import (
     Status,
     Transition,
     Website,
-    WebsiteSpec,
 )
 
 ACCOUNT = "111122223333"

@@ -14,6 +14,7 @@ from typing import Any
 import jsonschema
 import pytest
 
+from auditor.jsonable import to_jsonable
 from auditor.model import (
     Change,
     Encryption,
@@ -29,7 +30,6 @@ from auditor.model import (
 )
 from auditor.report import RENDERERS, json_report
 from auditor.report.json_report import ReportInvalid, load_schema, validate_report
-from auditor.jsonable import to_jsonable
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "drift-report.json"
 CONTRACT_RESULT_KEYS = [
@@ -74,7 +74,7 @@ def test_top_level_keys_are_in_contract_order(sample_report: Report) -> None:
 def test_result_keys_start_with_the_contract_keys_in_order(sample_report: Report) -> None:
     lifecycle = _result(_doc(sample_report), "amply-storage-prod", "lifecycle")
     assert list(lifecycle) == CONTRACT_RESULT_KEYS + [
-        "rule_id", "account", "region", "differences", "source",
+        "rule_id", "scope", "account", "region", "differences", "source",
     ]
 
 

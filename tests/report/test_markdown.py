@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from auditor.model import CONTROLS, CorsRule, Difference, LifecycleRule, Report, Result, Status
+from auditor.controls import keys
+from auditor.model import CorsRule, Difference, LifecycleRule, Report, Result, Status
 from auditor.report import RENDERERS, markdown
 from auditor.report.markdown import code, escape, fence
 
@@ -19,6 +20,8 @@ HOSTILE = (
     "evil|bucket<script>alert(1)</script>`tick`](javascript:alert(1))"
     "\n# heading <img src=x onerror=alert(1)> ![i](x) [l](y) @admin https://evil.example"
 )
+
+CONTROLS = keys()
 
 
 def split_row(line: str) -> list[str]:

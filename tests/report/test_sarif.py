@@ -11,13 +11,15 @@ from typing import Any
 import jsonschema
 import pytest
 
+from auditor.controls import CONTROLS
 from auditor.model import Report, Result, Status
 from auditor.report import RENDERERS, sarif
-from auditor.rules import RULES
 from tests.report.ci_sample import CI_ACCOUNT as ACCOUNT
 from tests.report.ci_sample import CI_PROD as PROD
 from tests.report.ci_sample import CI_WEB as WEB
 from tests.report.ci_sample import ci_report
+
+RULES = {c.id: c for c in CONTROLS}
 
 # The OASIS SARIF 2.1.0 schema (errata 01), verbatim from oasis-tcs/sarif-spec; see README.md.
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "sarif-schema-2.1.0.json"
@@ -179,7 +181,7 @@ def test_rules_come_from_the_registry_with_code_scanning_severity(report: Report
     assert tls["name"] == "tls_only"
     assert tls["shortDescription"]["text"] == RULES["S3-TLS-001"].title
     assert tls["defaultConfiguration"]["level"] == "error"
-    assert "Remediation: " in tls["help"]["text"]
+    assert "Remediation (example): aws s3api put-bucket-policy" in tls["help"]["text"]
     expected = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
     for rule in rules.values():
         props = rule["properties"]

@@ -5,22 +5,24 @@ from __future__ import annotations
 from pathlib import Path
 from textwrap import dedent
 
+from auditor.controls.cors import build_rule as cors_rule
+from auditor.controls.encryption import EncryptionSpec
+from auditor.controls.lifecycle import build_rule as lifecycle_rule
+from auditor.controls.website import WebsiteSpec
 from auditor.model import (
-    BucketSpec,
     CorsRule,
-    EncryptionSpec,
     LifecycleRule,
     NoncurrentTransition,
     RedirectAll,
     SourceRef,
+    SpecEntry,
     Transition,
-    WebsiteSpec,
 )
 from auditor.spec import load_specs
-from auditor.spec.build import cors_rule, glob_literals, has_wildcard, lifecycle_rule
+from auditor.spec.build import glob_literals, has_wildcard
 
 
-def _one(tmp_path: Path, body: str) -> BucketSpec:
+def _one(tmp_path: Path, body: str) -> SpecEntry:
     path = tmp_path / "spec.yaml"
     path.write_text("version: 1\nbuckets:\n" + dedent(body), encoding="utf-8")
     (bucket,) = load_specs([path]).buckets
@@ -96,8 +98,15 @@ def test_rule_order_in_the_file_never_matters(tmp_path: Path) -> None:
           - {id: a, expiration_days: 2}
           - {id: b, expiration_days: 1}
     """)
-    assert (first.lifecycle, first.cors) == (second.lifecycle, second.cors)
-    assert [r.id for r in first.lifecycle or ()] == ["a", "b"]
+    # The rules compare as sets (the checks never look at order) ...
+    for key in ("lifecycle", "cors"):
+        assert set(first.want(key)) == set(second.want(key))  # type: ignore[call-overload]
+        assert len(first.want(key)) == 2  # type: ignore[arg-type]
+    # ... and are kept as written, so a difference's path `lifecycle[1]` is the second rule written.
+    assert [r.id for r in first.want("lifecycle") or ()] == ["b", "a"]  # type: ignore[attr-defined]
+    assert [r.id for r in second.want("lifecycle") or ()] == ["a", "b"]  # type: ignore[attr-defined]
+    # Within a rule, lists are sets too: HEAD, GET and GET, HEAD are one rule.
+    assert first.want("cors")[1] == second.want("cors")[0]  # type: ignore[index]
 
 
 def test_controls_are_typed_and_unstated_ones_stay_none(tmp_path: Path) -> None:
@@ -108,17 +117,17 @@ def test_controls_are_typed_and_unstated_ones_stay_none(tmp_path: Path) -> None:
           redirect_all_requests_to: {host_name: example.org, protocol: https}
         lifecycle: []
     """)
-    assert bucket.encryption == EncryptionSpec("aws:kms", "alias/k", None)
-    assert bucket.website == WebsiteSpec(
+    assert bucket.want("encryption") == EncryptionSpec("aws:kms", "alias/k", None)
+    assert bucket.want("website") == WebsiteSpec(
         redirect_all_requests_to=RedirectAll("example.org", "https")
     )
-    assert bucket.lifecycle == ()  # stated as empty: no rules allowed, which is checked
-    assert bucket.cors is None and bucket.versioning is None
-    assert bucket.stated_controls() == ("encryption", "lifecycle", "website")
+    assert bucket.want("lifecycle") == ()  # stated as empty: no rules allowed, which is checked
+    assert bucket.want("cors") is None and bucket.want("versioning") is None
+    assert bucket.stated() == ("encryption", "lifecycle", "website")
 
 
 def test_website_false_means_must_not_be_a_website(tmp_path: Path) -> None:
-    assert _one(tmp_path, "  - {name: bucket-a, website: false}\n").website is False
+    assert _one(tmp_path, "  - {name: bucket-a, website: false}\n").want("website") is False
 
 
 def test_sources_hold_name_and_each_stated_control(tmp_path: Path) -> None:

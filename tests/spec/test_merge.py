@@ -7,7 +7,8 @@ from textwrap import dedent
 
 import pytest
 
-from auditor.model import PublicAccessBlockSpec, SourceRef, SpecSet
+from auditor.controls.public_access_block import PublicAccessBlockSpec
+from auditor.model import SourceRef, SpecSet
 from auditor.spec import effective_spec, load_specs, matching_entries
 
 
@@ -56,16 +57,16 @@ def test_exact_entry_wins_each_key_it_states(merged: SpecSet) -> None:
     spec = effective_spec(merged, "amply-public-data")
     assert spec is not None
     assert spec.name == "amply-public-data" and spec.match is None
-    assert spec.versioning == "Suspended"
-    assert spec.public_access == "read"
+    assert spec.want("versioning") == "Suspended"
+    assert spec.want("public_access") == "read"
 
 
 def test_keys_the_exact_entry_omits_come_from_the_baseline(merged: SpecSet) -> None:
     spec = effective_spec(merged, "amply-public-data")
     assert spec is not None
-    assert spec.region == "eu-central-1"
-    assert spec.tls_only is True
-    assert spec.stated_controls() == (
+    assert spec.want("region") == "eu-central-1"
+    assert spec.want("tls_only") is True
+    assert spec.stated() == (
         "region", "versioning", "public_access_block", "public_access", "tls_only", "lifecycle",
     )
 
@@ -73,9 +74,9 @@ def test_keys_the_exact_entry_omits_come_from_the_baseline(merged: SpecSet) -> N
 def test_lists_and_mappings_are_replaced_whole_not_merged(merged: SpecSet) -> None:
     spec = effective_spec(merged, "amply-public-data")
     assert spec is not None
-    assert [rule.id for rule in spec.lifecycle or ()] == ["expire-exports"]
+    assert [rule.id for rule in spec.want("lifecycle") or ()] == ["expire-exports"]
     # Only the flag the exact entry states: the baseline's other three are not inherited.
-    assert spec.public_access_block == PublicAccessBlockSpec(restrict_public_buckets=False)
+    assert spec.want("public_access_block") == PublicAccessBlockSpec(restrict_public_buckets=False)
 
 
 def test_sources_point_at_the_entry_that_supplied_each_control(
@@ -97,8 +98,8 @@ def test_bucket_matched_only_by_globs_gets_the_baseline(merged: SpecSet, tmp_pat
     spec = effective_spec(merged, "amply-unlisted")
     assert spec is not None
     assert spec.name == "amply-unlisted" and spec.match is None
-    assert spec.versioning == "Enabled"
-    assert [rule.id for rule in spec.lifecycle or ()] == ["abort-uploads", "cleanup-temp"]
+    assert spec.want("versioning") == "Enabled"
+    assert [rule.id for rule in spec.want("lifecycle") or ()] == ["abort-uploads", "cleanup-temp"]
     assert spec.source("name") is None
     assert spec.source("versioning") == SourceRef(str(tmp_path / "b-baseline.yaml"), 5, 5)
 
@@ -129,8 +130,8 @@ def test_more_literal_glob_wins_whatever_the_load_order(tmp_path: Path) -> None:
     prod = effective_spec(specs, "amply-storage-prod")
     dev = effective_spec(specs, "amply-storage-dev")
     assert prod is not None and dev is not None
-    assert (prod.versioning, prod.region) == ("Enabled", "eu-west-1")
-    assert (dev.versioning, dev.region) == ("Suspended", "eu-west-1")
+    assert (prod.want("versioning"), prod.want("region")) == ("Enabled", "eu-west-1")
+    assert (dev.want("versioning"), dev.want("region")) == ("Suspended", "eu-west-1")
     assert prod.source("versioning") == SourceRef(str(tmp_path / "narrow.yaml"), 4, 5)
     assert [s.match for s in matching_entries(specs, "amply-storage-prod")] == [
         "amply-*", "amply-*-prod",
@@ -145,7 +146,7 @@ def test_equally_specific_globs_later_in_load_order_win(tmp_path: Path) -> None:
           - {match: "*prod", versioning: Suspended}
         """)
     spec = effective_spec(specs, "amply-prod")
-    assert spec is not None and spec.versioning == "Suspended"
+    assert spec is not None and spec.want("versioning") == "Suspended"
 
 
 def test_character_classes_count_as_wildcards(tmp_path: Path) -> None:
@@ -157,7 +158,7 @@ def test_character_classes_count_as_wildcards(tmp_path: Path) -> None:
         """)
     # "amply-a*" has 7 literal characters, "amply-[abc]*" only 6.
     spec = effective_spec(specs, "amply-able")
-    assert spec is not None and spec.tls_only is True
+    assert spec is not None and spec.want("tls_only") is True
 
 
 def test_exact_entry_is_last_even_when_a_glob_is_longer(tmp_path: Path) -> None:
@@ -170,4 +171,4 @@ def test_exact_entry_is_last_even_when_a_glob_is_longer(tmp_path: Path) -> None:
         """)
     assert [s.label for s in matching_entries(specs, "amply-x")] == ["match amply-?", "amply-x"]
     spec = effective_spec(specs, "amply-x")
-    assert spec is not None and spec.versioning == "Enabled"
+    assert spec is not None and spec.want("versioning") == "Enabled"

@@ -1,0 +1,92 @@
+"""`s3audit init`: spec entries describing live buckets exactly as they are configured now.
+
+Everything is read through the audit's own Collector (read-only clients) and judged with the
+audit's own rules and policy evaluator, so the entries describe each bucket in the very terms
+the audit will check it by: an audit right after `init` passes every control. A facet that
+could not be read leaves its key out with a comment; nothing is ever filled in by guess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from auditor.bootstrap import GenerateError, add_comment
+from auditor.collect import Collector, Listing, Target, collect
+from auditor.controls import Ref, stated_controls
+from auditor.errors import CollectError
+from auditor.model import BucketState, Facet, Scope, Unreadable
+
+__all__ = ["LIVE_FACETS", "account_label", "describe_bucket", "describe_buckets"]
+
+# Every facet a bucket control reads. KMS resolution is not needed: the key is written
+# exactly as the bucket names it, and a spec spelling the key as the bucket does compares equal.
+LIVE_FACETS = frozenset(f for c in stated_controls(Scope.BUCKET) for f in c.reads) - {Facet.KMS_KEYS}
+
+
+def _targets(listing: Listing, names: Sequence[str] | None) -> list[Target]:
+    if names is None:
+        if listing.error is not None:
+            raise CollectError(f"cannot list the account's buckets: {listing.error.describe()}")
+        if not listing.buckets:
+            raise GenerateError("the account has no buckets; nothing to describe")
+        return [Target(name, True, region, LIVE_FACETS) for name, region in sorted(listing.buckets)]
+    live = dict(listing.buckets)
+    if listing.error is None:
+        missing = [n for n in names if n not in live]
+        if missing:
+            raise GenerateError(f"no such bucket in the account: {', '.join(missing)}")
+    # When the listing failed, reading tells whether each named bucket is there.
+    listed = None if listing.error is not None else True
+    return [Target(n, listed, live.get(n), LIVE_FACETS) for n in dict.fromkeys(names)]
+
+
+def describe_buckets(collector: Collector,
+                     names: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """Spec entries for the named buckets (all of the account's when None), in name order."""
+    targets = _targets(collector.list_buckets(), names)
+    entries = []
+    for state in collect((collector, t) for t in targets):
+        if not state.exists and names is None:
+            continue  # listed, then deleted before it was read: there is nothing to describe
+        if not state.exists:
+            raise GenerateError(f"no such bucket in the account: {state.name}")
+        entries.append(describe_bucket(state))
+    return entries
+
+
+def account_label(collector: Collector) -> str:
+    """The account id for the file header, or why it is unknown."""
+    account = collector.account_id()
+    if not isinstance(account, str):
+        return f"an unknown account ({account.api} {account.code})"
+    return account
+
+
+def describe_bucket(state: BucketState) -> dict[str, Any]:
+    """One spec entry stating every control of the bucket as it is (or why a key is left out)."""
+    entry: dict[str, Any] = {"name": state.name}
+    ref = Ref(state.name, state.account_id, state.region)
+    for c in stated_controls(Scope.BUCKET):
+        if c.derive is None:
+            continue
+        values = [_facet(state, f) for f in c.reads]
+        unread = [v for v in values if isinstance(v, Unreadable)]
+        if unread:
+            add_comment(entry, f"{c.key}: not readable ({unread[0].api} {unread[0].code})")
+            continue
+        value, comment = c.derive(ref, *values)
+        if value is not None:
+            entry[c.key] = value
+        if comment is not None:
+            add_comment(entry, comment)
+    return entry
+
+
+def _facet(state: BucketState, facet: Facet) -> Any:
+    if facet is Facet.KMS_KEYS:
+        return None  # not read (see LIVE_FACETS); derive never needs the resolution
+    if not state.has(facet):
+        # The collector reads every facet asked for; a missing one is a bug, never a pass.
+        return Unreadable(facet, "(not collected)", "NotCollected", f"{facet.value} was not read")
+    return state.facet(facet)

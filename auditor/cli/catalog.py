@@ -1,0 +1,46 @@
+"""`rules`, `explain` and `permissions`: what s3audit checks and what it needs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from auditor.cli.common import fail, load
+from auditor.cli.options import specs_option
+
+
+@click.command("rules")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "readme"]), default="text",
+              show_default=True,
+              help="text: one line per rule; markdown: docs/rules.md; readme: the README's table.")
+def rules_cmd(fmt: str) -> None:
+    """List every rule: id, control, severity and title."""
+    from auditor.catalog import controls_table, rules_markdown, rules_text
+
+    text = {"markdown": rules_markdown, "readme": controls_table}.get(fmt, rules_text)()
+    click.echo(text, nl=False)
+
+
+@click.command()
+@click.argument("rule_id")
+def explain(rule_id: str) -> None:
+    """Explain one rule (by id or control name): what it checks, why, and how to fix it."""
+    from auditor.catalog import explain_rule, suggest
+
+    text = explain_rule(rule_id)
+    if text is None:
+        close = suggest(rule_id)
+        hint = f"; did you mean {close}?" if close else ""
+        fail(f"no rule {rule_id!r}{hint} (see `s3audit rules`)")
+    click.echo(text, nl=False)
+
+
+@click.command()
+@specs_option
+def permissions(specs: tuple[Path, ...]) -> None:
+    """Print the least-privilege IAM policy the audit of these specs needs."""
+    from auditor.catalog import permissions_policy
+
+    click.echo(json.dumps(permissions_policy(load(specs)), indent=2))

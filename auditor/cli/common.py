@@ -1,0 +1,36 @@
+"""What every command shares: failing with a message, loading specs, the exit codes."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+import click
+
+from auditor.errors import SpecError
+from auditor.model import SpecSet
+
+EXIT_BAD_INPUT, EXIT_INCOMPLETE = 2, 3
+
+
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
+    """Print `s3audit: message` on stderr and exit (2 = bad input, 3 = incomplete)."""
+    click.echo(f"s3audit: {message}", err=True)
+    sys.exit(code)
+
+
+def load(paths: Sequence[Path]) -> SpecSet:
+    """Load the specs, or print every problem and exit 2; lint warnings go to stderr."""
+    from auditor.spec import load_specs
+
+    try:
+        specs = load_specs(paths)
+    except SpecError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        fail(f"{len(exc.problems)} problem(s) in the specs; nothing audited")
+    for warning in specs.warnings:
+        click.echo(warning, err=True)
+    return specs

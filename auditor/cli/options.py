@@ -1,0 +1,79 @@
+"""Each command-line option once, as a decorator; commands stack the ones they take."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from auditor.model import Severity
+from auditor.run.options import DEFAULT_OUT, DEFAULT_SPECS
+
+F = TypeVar("F", bound=Callable[..., Any])
+SEVERITIES = [s.value for s in Severity]
+# Report formats besides the JSON and Markdown pair, by option name.
+EXTRA_FORMATS: tuple[tuple[str, str], ...] = (
+    ("sarif", "Also write a SARIF 2.1.0 report to FILE ('-' = stdout)."),
+    ("junit", "Also write a JUnit XML report to FILE ('-' = stdout)."),
+)
+
+
+def _stack(*decorators: Callable[[F], F]) -> Callable[[F], F]:
+    def apply(f: F) -> F:
+        for decorator in reversed(decorators):
+            f = decorator(f)
+        return f
+    return apply
+
+
+def specs_option(f: F) -> F:
+    return click.option(
+        "--specs", "specs", multiple=True, default=tuple(str(p) for p in DEFAULT_SPECS),
+        show_default=True, type=click.Path(path_type=Path), metavar="PATH",
+        help="Spec file or directory (all *.yaml/*.yml below it); repeatable.",
+    )(f)
+
+
+def output_options(f: F) -> F:
+    """--json, --markdown, --out and every extra format: the report targets."""
+    extra = [click.option(f"--{name}", f"{name}_path", metavar="FILE", help=text)
+             for name, text in EXTRA_FORMATS]
+    return _stack(
+        click.option("--json", "json_path", metavar="FILE",
+                     help="Write the JSON report to FILE ('-' = stdout)."),
+        click.option("--markdown", "markdown_path", metavar="FILE",
+                     help="Write the Markdown report to FILE ('-' = stdout)."),
+        click.option("--out", "out_dir", default=str(DEFAULT_OUT), show_default=True,
+                     type=click.Path(path_type=Path), metavar="DIR",
+                     help="Directory for the default reports when neither --json nor --markdown is given."),
+        *extra,
+    )(f)
+
+
+def fail_on_option(f: F) -> F:
+    return click.option("--fail-on", type=click.Choice(SEVERITIES), default="low",
+                        show_default=True,
+                        help="Exit 1 only for drift at or above this severity.")(f)
+
+
+def quiet_option(f: F) -> F:
+    return click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")(f)
+
+
+def aws_options(f: F) -> F:
+    """--region and --endpoint-url (the profile options differ between commands)."""
+    return _stack(
+        click.option("--region", metavar="NAME",
+                     help="Region for global calls (default: AWS_REGION / the profile's)."),
+        click.option("--endpoint-url", metavar="URL",
+                     help="Send every AWS call (S3, S3 Control, STS, KMS) to this URL."),
+    )(f)
+
+
+def targets(params: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """(format, target) for each report option the user gave."""
+    given = [("json", params.get("json_path")), ("markdown", params.get("markdown_path"))]
+    given += [(name, params.get(f"{name}_path")) for name, _ in EXTRA_FORMATS]
+    return tuple((name, str(path)) for name, path in given if path is not None)

@@ -1,0 +1,82 @@
+"""`versioning`: Enabled, Suspended or Disabled (never enabled), told apart."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from auditor.cfn.values import CfnBucket, Invalid, as_map, as_str
+from auditor.controls.registry import CfnImport, Control, Derived, Ref, Request
+from auditor.model import Difference, Facet, Outcome, Severity, Versioning, VersioningStatus
+
+SCHEMA = {
+    "description": "Versioning state. Disabled means never enabled (a versioned bucket can only be Suspended).",
+    "enum": ["Enabled", "Suspended", "Disabled"],
+}
+
+
+def versioning(want: VersioningStatus, ref: Ref, have: Versioning) -> Outcome:
+    """Versioning status differs from the spec.
+
+    Why it matters: without versioning an overwrite or a delete cannot be undone.
+    Notes: a bucket that never had versioning returns no Status; the collector calls
+    that "Disabled", which the spec tells apart from "Suspended". A bucket that was
+    once versioned can only be Enabled or Suspended, never Disabled again.
+    """
+    if have.status == want:
+        return Outcome(actual=have.status)
+    return Outcome(
+        actual=have.status,
+        differences=(
+            Difference("", want, have.status,
+                       f"Versioning is {have.status}; the spec requires {want}"),
+        ),
+    )
+
+
+def _put(ref: Ref, want: VersioningStatus) -> tuple[Request, ...]:
+    if want == "Disabled":
+        return ()  # a new bucket is unversioned; an old one can never return to Disabled
+    return (Request("s3", "PutBucketVersioning",
+                    {"Bucket": ref.name, "VersioningConfiguration": {"Status": want}}),)
+
+
+def _fix(ref: Ref, want: VersioningStatus, have: Versioning) -> str | None:
+    if want != "Disabled":
+        return None
+    return (f"# versioning on {ref.name} can never return to Disabled once enabled; "
+            "recreate the bucket or accept Suspended")
+
+
+def _derive(ref: Ref, have: Versioning) -> Derived:
+    return have.status, None
+
+
+def _status(raw: Any, path: str) -> str:
+    status = as_str(as_map(raw, path).get("Status"), f"{path}.Status")
+    if status not in ("Enabled", "Suspended"):
+        raise Invalid(f"{path}.Status", f"{status!r} is not Enabled or Suspended")
+    return status
+
+
+def _cfn(bucket: CfnBucket, entry: Mapping[str, Any]) -> object | None:
+    raw = bucket.prop("VersioningConfiguration")
+    return None if raw is None else bucket.origin.attempt(_status, raw, "VersioningConfiguration")
+
+
+CONTROL = Control(
+    key="versioning",
+    id="S3-VER-001",
+    title="Versioning is in the state the spec names",
+    severity=Severity.MEDIUM,
+    check=versioning,
+    reads=(Facet.VERSIONING,),
+    schema=SCHEMA,
+    derive=_derive,
+    cfn=CfnImport(_cfn, ("VersioningConfiguration",)),
+    put_requests=_put,
+    fix=_fix,
+    example="Enabled",
+    references=("https://docs.aws.amazon.com/AmazonS3/latest/userguide/Versioning.html",),
+    why_not={"kms_refs": "names no KMS key"},
+)
