@@ -76,7 +76,11 @@ PLAIN_HTTP = Requirement(
 
 def below(version: str) -> Requirement:
     """The requirement of min_tls_version: deny every request over a TLS version below it."""
-    low = tuple(v for v in TLS_VERSIONS if float(v) < float(version))
+    try:
+        floor = float(version)
+    except ValueError as exc:
+        raise ValueError(f"{version!r} is not a TLS version such as 1.2") from exc
+    low = tuple(v for v in TLS_VERSIONS if float(v) < floor)
     return Requirement(
         key=TLS_VERSION, when=f"s3:TlsVersion is below {version}",
         request=f"a request over TLS below {version}",

@@ -457,3 +457,24 @@ def test_a_hostile_pattern_raises_instead_of_hanging(monkeypatch: pytest.MonkeyP
     hostile = Lang.of(["*a" + "?" * 12], fold=False)
     with pytest.raises(PolicyTooComplexError):
         covers(hostile, [hostile])
+
+
+@pytest.mark.parametrize("check", ["public", "tls_only", "min_tls", "cross_account"])
+def test_every_policy_control_raises_on_a_hostile_policy(monkeypatch: pytest.MonkeyPatch,
+                                                         check: str) -> None:
+    # Fail closed: a policy too intricate to decide is an error for the control, never a pass.
+    from auditor.policy.evaluate import cross_account_check, min_tls_check
+
+    monkeypatch.setattr(_policy_match, "_MAX_STATES", 200)
+    hostile = f"{ARN}/*a" + "?" * 12
+    doc = policy(allow(Resource=hostile), deny(Resource=[ARN, hostile], Condition=None),
+                 deny(Sid="Tls", Resource=[ARN, hostile],
+                      Condition={"NumericLessThan": {"s3:TlsVersion": "1.2"}}))
+    run = {
+        "public": lambda: public_actions(doc, B, ACCOUNT),
+        "tls_only": lambda: tls_only_gaps(doc, B),
+        "min_tls": lambda: min_tls_check(doc, B, "1.2"),
+        "cross_account": lambda: cross_account_check(doc, B, ACCOUNT),
+    }[check]
+    with pytest.raises(PolicyTooComplexError):
+        run()

@@ -89,6 +89,11 @@ def test_min_tls_without_a_policy_drifts() -> None:
     assert not verdict.enforced and "no bucket policy" in verdict.gaps[0]
 
 
+def test_min_tls_refuses_a_version_that_is_not_a_number() -> None:
+    with pytest.raises(ValueError, match="not a TLS version"):
+        min_tls_check(None, B, "TLSv1.2")
+
+
 def test_min_tls_at_the_lowest_version_has_nothing_to_deny() -> None:
     verdict = min_tls_check(None, B, "1.0")
     assert verdict.enforced and verdict.notes
