@@ -221,6 +221,11 @@ class Condition:
     operator: str
     key: str
     values: tuple[str, ...]
+    spelled: str = field(default="", compare=False)  # the key as written, for messages
+
+    @property
+    def name(self) -> str:
+        return self.spelled or self.key
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,7 +238,10 @@ class Principal:
 
 @dataclass(frozen=True, slots=True)
 class Statement:
-    effect: Literal["Allow", "Deny"]
+    """One policy statement as written. `problems` lists why S3 would refuse it ("" none): a
+    statement with problems is still kept and judged (see auditor.policy), never dropped."""
+
+    effect: str  # "Allow" | "Deny" when well-formed; as written (or "") otherwise
     sid: str | None = None
     principal: Principal | None = None
     not_principal: Principal | None = None
@@ -242,12 +250,26 @@ class Statement:
     resources: tuple[str, ...] | None = None
     not_resources: tuple[str, ...] | None = None
     conditions: tuple[Condition, ...] = ()
+    problems: tuple[str, ...] = ()
+    index: int = 0  # 1-based position in the document (0 = unknown)
+
+    @property
+    def malformed(self) -> bool:
+        return bool(self.problems)
+
+    @property
+    def label(self) -> str:
+        """How messages name it: statement 'Sid', or statement #n by position."""
+        if self.sid:
+            return f"statement {self.sid!r}"
+        return f"statement #{self.index}" if self.index else "a statement without Sid"
 
 
 @dataclass(frozen=True, slots=True)
 class PolicyDocument:
     statements: tuple[Statement, ...]
     text: str = ""
+    problems: tuple[str, ...] = ()  # document-level: no Statement, unknown top-level element ...
 
 
 # --------------------------------------------------------------------------- live state

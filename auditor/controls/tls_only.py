@@ -11,7 +11,7 @@ from auditor.controls.public_access import policy_document
 from auditor.controls.registry import CfnImport, Control, Derived, Locator, Ref, Request
 from auditor.errors import SpecProblem
 from auditor.model import Difference, Facet, Outcome, PolicyDocument, Severity
-from auditor.policy.evaluate import PolicyTooComplexError, tls_only_gaps
+from auditor.policy.evaluate import PolicyTooComplexError, tls_only_check, tls_only_gaps
 
 SCHEMA = {
     "description": "The bucket policy denies every request made without TLS (aws:SecureTransport false).",
@@ -44,15 +44,18 @@ def tls_only(want: bool, ref: Ref, have: PolicyDocument | None) -> Outcome:
     `tls_only: false` requires that plain HTTP is not denied (a website endpoint needs it).
     Example: `tls_only: true`
     """
-    gaps = tls_only_gaps(have, ref.name)
-    enforced = not gaps
+    verdict = tls_only_check(have, ref.name)
+    enforced = verdict.enforced
+    notes = tuple(n for n in verdict.notes if n not in verdict.gaps)
     if enforced == want:
-        return Outcome(actual=enforced)
+        return Outcome(actual=enforced, notes=verdict.explanation)
     if want:
-        message = "Plain-HTTP requests are not denied: " + "; ".join(gaps)
+        message = "Plain-HTTP requests are not denied: " + "; ".join(verdict.gaps)
     else:
-        message = "The policy denies plain-HTTP requests; the spec requires tls_only: false"
-    return Outcome(actual=enforced, differences=(Difference("", want, enforced, message),))
+        message = ("The policy denies plain-HTTP requests (" + ", ".join(verdict.enforced_by)
+                   + "); the spec requires tls_only: false")
+    return Outcome(actual=enforced, notes=notes,
+                   differences=(Difference("", want, enforced, message),))
 
 
 def _put(ref: Ref, want: bool) -> tuple[Request, ...]:
