@@ -89,7 +89,7 @@ def _exposure(
 def _object_acl_note(ownership: Ownership, block: PublicAccessBlock) -> list[str]:
     # Object ACLs are not read; say so wherever they could still make an object public.
     # https://docs.aws.amazon.com/AmazonS3/latest/userguide/about-object-ownership.html
-    if ownership.rule == "BucketOwnerEnforced" or block.ignore_public_acls:
+    if block.ignore_public_acls or ownership.rule == "BucketOwnerEnforced":  # block first: see SKIPS
         return []
     note = (f"object ACLs are not read: with object ownership {ownership.rule} and "
             "IgnorePublicAcls off, an object ACL can still make an object public")
