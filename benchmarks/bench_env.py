@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -144,8 +145,14 @@ def record_answers(port: int) -> tuple[dict[str, tuple[int, str, bytes]], str]:
         finally:
             proxy.stop()
     answers = dict(proxy.answers)
-    for label, sub in (("s3:GetBucketAcl", "acl"), ("s3:GetBucketLocation", "location")):
-        if label not in answers:  # not read by the audit (skipped, region listed): ask moto
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/{TEMPLATE}?{sub}", timeout=10) as r:
-                answers[label] = (r.status, r.headers.get("Content-Type", "application/xml"), r.read())
+    from latency_proxy import S3_GET_SUBRESOURCES
+
+    for sub, api in S3_GET_SUBRESOURCES.items():  # also what s3audit did not read (and others do)
+        label = f"s3:{api}"
+        if label not in answers:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/{TEMPLATE}?{sub}", timeout=10) as r:
+                    answers[label] = (r.status, r.headers.get("Content-Type", "application/xml"), r.read())
+            except urllib.error.HTTPError as exc:  # "not configured": an answer too
+                answers[label] = (exc.code, exc.headers.get("Content-Type", "application/xml"), exc.read())
     return answers, TEMPLATE

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from auditor.policy.globs import Lang, covers, witness
+from auditor.policy.globs import Lang, covers, meet_all, witness
 
 Box = tuple[Lang, Lang]  # (actions, resources) of one statement
 _MAX_SPLIT = 8
@@ -24,7 +24,8 @@ def escapes(target: Sequence[Lang], union: Sequence[Lang]) -> bool:
 
 def meets(target: Sequence[Lang], lang: Lang) -> bool:
     """True when the target (an intersection) and `lang` share a string."""
-    return witness([*target, lang]) is not None
+    fast = meet_all([*target, lang])  # nearly every real policy: prefix/length arithmetic
+    return fast if fast is not None else witness([*target, lang]) is not None
 
 
 def uncovered_split(actions: Sequence[Lang], resources: Sequence[Lang],

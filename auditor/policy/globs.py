@@ -10,6 +10,7 @@ characters behave alike, since only ``*`` and ``?`` can match them).
 from __future__ import annotations
 
 import ipaddress
+import itertools
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -212,6 +213,39 @@ def _simple_intersects(a: Lang, b: Lang) -> bool | None:
     if sa is None or sb is None:
         return None
     return any(_meet(x, y) for x in sa for y in sb)
+
+
+def meet_all(langs: Sequence[Lang]) -> bool | None:
+    """Whether the languages share a string, by prefix and length arithmetic when every one is
+    a union of literal-plus-wildcards globs (or everything); None when the automaton must
+    decide. The n-way form of `_simple_intersects`, for the intersections coverage asks about."""
+    simple: list[list[_Simple]] = []
+    for lang in langs:
+        if lang.negated and not lang.globs:
+            continue  # everything: no constraint
+        found = _simple_lang(lang)
+        if found is None:
+            return None
+        simple.append(found)
+    combinations = 1
+    for options in simple:
+        combinations *= len(options)
+    if combinations > 256:
+        return None
+    return any(_meet_n(combo) for combo in itertools.product(*simple))
+
+
+def _meet_n(globs: Sequence[_Simple]) -> bool:
+    # A common string is the longest literal plus free characters; every other literal must
+    # be its prefix, and the total length must suit every glob (exactly for closed ones).
+    if not globs:
+        return True
+    longest = max((g[0] for g in globs), key=len)
+    if not all(longest.startswith(g[0]) for g in globs):
+        return False
+    low = max(len(lit) + need for lit, need, _ in globs)
+    exact = {len(lit) + need for lit, need, open_ in globs if not open_}
+    return not exact or (len(exact) == 1 and exact.pop() >= low)
 
 
 def _meet(x: _Simple, y: _Simple) -> bool:

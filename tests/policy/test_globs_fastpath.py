@@ -40,3 +40,23 @@ def test_shapes_outside_the_fast_path_fall_back() -> None:
     middle = Lang.of(["arn:aws:s3:::b*/x"], fold=False)
     assert _simple_covers(middle, [middle]) is None
     assert _simple_intersects(Lang.of(["a"], fold=False, negated=True), middle) is None
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_the_n_way_meet_agrees_with_the_automaton(seed: int) -> None:
+    from auditor.policy.globs import meet_all
+
+    rng = random.Random(1000 + seed)
+    everything = Lang((), negated=True)
+    answers = set()
+    for _ in range(150):
+        langs = [Lang.of([_glob(rng) for _ in range(rng.randint(1, 2))], fold=False)
+                 for _ in range(rng.randint(1, 4))]
+        if rng.random() < 0.3:
+            langs.insert(rng.randrange(len(langs) + 1), everything)
+        fast = meet_all(langs)
+        assert fast is not None
+        assert fast == (witness(langs) is not None), langs
+        answers.add(fast)
+    assert answers == {True, False}
+    assert meet_all([Lang.of(["a*/x"], fold=False), everything]) is None
