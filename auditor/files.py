@@ -6,6 +6,7 @@ import contextlib
 import os
 import sys
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from auditor.errors import AuditorError
@@ -18,10 +19,12 @@ class WriteError(AuditorError, OSError):
     """A report or spec file could not be written (no such directory, permission denied ...)."""
 
 
-def write_atomic(target: str | Path, text: str) -> None:
-    """Write text to target via a temp file and rename; "-" writes to stdout."""
+def write_atomic(target: str | Path, text: str | Iterable[str]) -> None:
+    """Write text (or its chunks, streamed: a large report is never one string) to target via
+    a temp file and rename; "-" writes to stdout."""
     if str(target) == STDOUT:
-        sys.stdout.write(text)
+        for chunk in [text] if isinstance(text, str) else text:
+            sys.stdout.write(chunk)
         sys.stdout.flush()
         return
     path = Path(target)
@@ -34,7 +37,7 @@ def write_atomic(target: str | Path, text: str) -> None:
     _sync_directory(path.parent)
 
 
-def _write(path: Path, text: str) -> None:
+def _write(path: Path, text: str | Iterable[str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     # Same directory as the target: os.replace is only atomic within one filesystem.
     tmp = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, after the name is known
@@ -44,7 +47,8 @@ def _write(path: Path, text: str) -> None:
     tmp_path = Path(tmp.name)
     try:
         with tmp:
-            tmp.write(text)
+            for chunk in [text] if isinstance(text, str) else text:
+                tmp.write(chunk)
             tmp.flush()
             os.fsync(tmp.fileno())  # the data is on disk before the name points at it
         # NamedTemporaryFile creates 0o600; a report is meant to be read by others.

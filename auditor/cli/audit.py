@@ -75,6 +75,7 @@ def _options(params: dict[str, Any]) -> AuditOptions:
         fail_on=Severity(params["fail_on"]),
         outputs=Outputs(targets(params), params["out_dir"], sarif_root=params["sarif_root"]),
         quiet=params["quiet"], debug=params["debug"],
+        save_state=params["save_state"], from_state=params["from_state"],
     )
 
 
@@ -117,7 +118,11 @@ def _control_keys() -> list[str]:
               help="Dated reports to keep in --history.")
 @fail_on_option
 @click.option("--concurrency", type=click.IntRange(1, 256), default=32, show_default=True,
-              help="Buckets read in parallel.")
+              help="Requests in flight at most (lowered while AWS throttles).")
+@click.option("--save-state", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Also write the facets read (JSON Lines), to judge again with --from-state.")
+@click.option("--from-state", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              metavar="FILE", help="Judge a --save-state file instead of reading AWS (no AWS access).")
 @click.option("--deadline", type=click.FloatRange(min=1), metavar="SECONDS",
               help="Whole-run limit: buckets not read by then are `error`, and the reports are still written.")
 @quiet_option
@@ -133,12 +138,17 @@ def audit(**params: Any) -> None:
     try:
         options = _options(params)
         baseline = baseline_for(options)
+        state = None
+        if options.from_state is not None:
+            from auditor.run.state import load_state
+
+            state = load_state(options.from_state)
     except AuditorError as exc:
         fail(str(exc))
     try:
         with Progress(enabled=not options.quiet and sys.stderr.isatty()) as progress:
             report = run_audit(options, specs, baseline=baseline,
-                               progress=progress.update if progress.enabled else None)
+                               progress=progress.update if progress.enabled else None, state=state)
     except AuditorError as exc:
         fail(str(exc), EXIT_INCOMPLETE)
     except Exception as exc:

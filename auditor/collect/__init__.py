@@ -110,6 +110,11 @@ class Collector:
         values = tuple((f, self.account_facet(f, account)) for f in sorted(facets))
         return AccountState(account if isinstance(account, str) else "", values)
 
+    def prepared(self, target: Target) -> BucketState | None:
+        """The target's state without reading, where this collector already has it (a saved
+        state: auditor.run.state); None: read it."""
+        return None
+
     def bucket(self, target: Target) -> BucketState:
         """Read one bucket's needed facets, one after another (for `init` and tests)."""
         from auditor.collect.schedule import BucketRead

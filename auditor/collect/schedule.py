@@ -202,10 +202,7 @@ def collect(
                 stopped_at = time.monotonic()
             if stopped_at is None and (deadline is None or time.monotonic() < deadline):
                 for collector, target in islice(todo, window - len(pending)):
-                    if id(collector) not in seen:
-                        seen.add(id(collector))
-                        _arm(collector, limiter, stop, deadline)
-                    pending.append(BucketRead(collector, target, pool.submit, stop).start())
+                    pending.append(_start(collector, target, pool, seen, limiter, stop, deadline))
             if not pending:
                 break
             read = pending.popleft()
@@ -214,6 +211,19 @@ def collect(
             yield _unstarted(target, stopped_at is not None)
     finally:
         pool.close()
+
+
+def _start(collector: Collector, target: Target, pool: Pool, seen: set[int], limiter: Limiter,
+           stop: threading.Event | None, deadline: float | None) -> BucketRead:
+    read = BucketRead(collector, target, pool.submit, stop)
+    ready = collector.prepared(target)
+    if ready is not None:  # nothing to read (a saved state)
+        read.future.set_result(ready)
+        return read
+    if id(collector) not in seen:
+        seen.add(id(collector))
+        _arm(collector, limiter, stop, deadline)
+    return read.start()
 
 
 def _arm(collector: Collector, limiter: Limiter, stop: threading.Event | None,

@@ -36,7 +36,9 @@ def deliver(report: Report, targets: tuple[tuple[str, str], ...],
     chosen = RENDERERS if renderers is None else renderers
     written = []
     for name, target in targets:
-        write_atomic(target, chosen[name](report))
+        # JSON, the largest, streams result by result (same bytes as its renderer).
+        stream = json_report.chunks if chosen[name] is json_report.render else None
+        write_atomic(target, stream(report) if stream is not None else chosen[name](report))
         written.append(target)
     return written
 

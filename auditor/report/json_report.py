@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from importlib import resources
 from typing import Any
 
@@ -34,17 +34,36 @@ class ReportInvalid(AuditorError, ValueError):
 
 def render(report: Report) -> str:
     """Render the report as JSON text (indent 2, UTF-8 characters kept, trailing newline)."""
-    return json.dumps(to_dict(report), indent=2, ensure_ascii=False) + "\n"
+    return "".join(chunks(report))
 
 
-def to_dict(report: Report) -> dict[str, JsonValue]:
+_HOLE = "\x00s3audit-results\x00"
+
+
+def chunks(report: Report) -> Iterator[str]:
+    """`render`'s text in pieces, one result at a time: the same bytes, without ever holding
+    the whole document (or every result's dict) in memory at once."""
+    shell = to_dict(report, results=False)
+    shell["results"] = _HOLE
+    head, _, tail = json.dumps(shell, indent=2, ensure_ascii=False).partition(json.dumps(_HOLE))
+    if not report.results:
+        yield head + "[]" + tail + "\n"
+        return
+    yield head + "[\n"
+    for i, result in enumerate(report.results):
+        text = json.dumps(result_to_dict(result), indent=2, ensure_ascii=False)
+        yield ("" if i == 0 else ",\n") + "    " + text.replace("\n", "\n    ")
+    yield "\n  ]" + tail + "\n"
+
+
+def to_dict(report: Report, results: bool = True) -> dict[str, JsonValue]:
     """The report as an ordered JSON object; shared with formats built on the JSON shape."""
     out: dict[str, JsonValue] = {
         "schema_version": SCHEMA_VERSION,
         "generated_at": report.generated_at,
         "tool": {"name": TOOL_NAME, "version": report.tool_version},
         "summary": summary_to_dict(report),
-        "results": [result_to_dict(result) for result in report.results],
+        "results": [result_to_dict(result) for result in report.results] if results else [],
     }
     if report.unused_waivers:
         out["unused_waivers"] = [to_jsonable(w) for w in report.unused_waivers]

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 from auditor import __version__
 from auditor.collect import Clients, Collector, Listing, collect, unreachable_state
@@ -20,6 +21,7 @@ from auditor.model import AwsFailure, BucketState, Report, Result, Scope, SpecSe
 from auditor.run.history import Baseline, apply_baseline, load_baseline, previous_report
 from auditor.run.options import AuditOptions
 from auditor.run.plan import Job, plan, restrict
+from auditor.run.state import SavedRun, StateWriter, load_state
 from auditor.run.waivers import apply_waivers
 from auditor.spec.build import effective_spec
 
@@ -58,15 +60,30 @@ def _list_all(collectors: Sequence[Collector], deadline: float | None) -> list[t
     return [(c, found.get(id(c), late)) for c in collectors]
 
 
-def open_collectors(options: AuditOptions) -> tuple[list[Collector], list[Result]]:
-    """A collector per account of the run, and an account-scope error per account not opened."""
+def open_collectors(options: AuditOptions) -> tuple[list[Collector], list[AccountFailure]]:
+    """A collector per account of the run, and the accounts that could not be opened."""
     a = options.accounts
     many = a.profiles if len(a.profiles) > 1 else ()
     config = options.aws
     if len(a.profiles) == 1:
         config = replace(config, profile=a.profiles[0])
     clients, failures = open_accounts(config, many, a.roles, a.org_role, a.session_name)
-    return [Collector(c) for c in clients], [account_error(f) for f in failures]
+    return [Collector(c) for c in clients], list(failures)
+
+
+def _opened(options: AuditOptions, collectors: Sequence[Collector] | None, state: SavedRun | None,
+            ) -> tuple[list[Collector], list[AccountFailure], dict[str, Any] | None]:
+    """The run's collectors: given, from a saved state (--from-state: no AWS access), or opened."""
+    failures: list[AccountFailure] = []
+    saved: dict[str, Any] | None = None
+    if state is not None or options.from_state is not None:
+        run = state or load_state(options.from_state)  # type: ignore[arg-type]
+        found, failures, saved = list[Collector](run.collectors), run.failures, run.meta
+    elif collectors is None:
+        found, failures = open_collectors(options)
+    else:
+        found = list(collectors)
+    return found or [Collector(Clients(options.aws))], failures, saved
 
 
 def baseline_for(options: AuditOptions) -> Baseline | None:
@@ -85,36 +102,58 @@ def run_audit(
     progress: Progress | None = None,
     baseline: Baseline | None = None,
     stop: threading.Event | None = None,
+    state: SavedRun | None = None,
 ) -> Report:
     """Audit every bucket and account the specs and the accounts name.
 
     `stop` (set by a signal handler): no new reads; what was not read is `error`
-    ("Interrupted"), and the report is still made."""
+    ("Interrupted"), and the report is still made. `state`: the --from-state file, loaded."""
     started = time.monotonic()
     deadline = None if options.deadline is None else started + options.deadline
-    account_errors: list[Result] = []
-    if collectors is None:
-        collectors, account_errors = open_collectors(options)
-    if not collectors:
-        collectors = [Collector(Clients(options.aws))]
-    for collector in collectors:
-        collector.deadline = deadline
-    listings = _list_all(collectors, deadline)
-    shard = options.shard
-    jobs = [j for j in plan(specs, listings, options.buckets, options.controls)
-            if shard is None or shard.owns(j.target.name)]
-    states = _states(jobs, {id(c): listing for c, listing in listings}, options.concurrency, deadline,
-                     stop)
-    if progress is not None:
-        states = _counted(states, len(jobs), progress)
-    results = list(evaluate(zip((j.spec for j in jobs), states)))
-    if shard is None or shard.first:  # account-level results once, not once per shard
-        results[:0] = [*account_errors, *(_listing_error(c, listing.error) for c, listing in listings if listing.error),
-                       *_account_results(specs, collectors, options.controls)]
-    now = (options.now.replace(tzinfo=UTC) if options.now else None) or datetime.now(UTC)
+    collectors, failures, saved = _opened(options, collectors, state)
+    writer = StateWriter(options.save_state) if options.save_state is not None else None
+    try:
+        for collector in collectors:
+            collector.deadline = deadline
+        listings = _list_all(collectors, deadline)
+        shard = options.shard
+        jobs = [j for j in plan(specs, listings, options.buckets, options.controls)
+                if shard is None or shard.owns(j.target.name)]
+        states = _states(jobs, {id(c): listing for c, listing in listings}, options.concurrency, deadline,
+                         stop)
+        if writer is not None:
+            for c, listing in listings:
+                writer.listing(c, listing)
+            states = _saving(states, jobs, writer)
+        if progress is not None:
+            states = _counted(states, len(jobs), progress)
+        results = list(evaluate(zip((j.spec for j in jobs), states)))
+        account_errors = [account_error(f) for f in failures]
+        if shard is None or shard.first:  # account-level results once, not once per shard
+            results[:0] = [*account_errors, *(_listing_error(c, listing.error) for c, listing in listings
+                                              if listing.error),
+                           *_account_results(specs, collectors, options.controls, writer)]
+        report = _report(options, specs, results, collectors, account_errors, started, saved)
+        if writer is not None:
+            writer.close(collectors, failures, {"generated_at": report.generated_at, "endpoint_url":
+                                                report.endpoint_url, "duration_seconds": report.duration_seconds})
+    except BaseException:
+        if writer is not None:
+            writer.abandon()
+        raise
+    return apply_baseline(report, baseline)
+
+
+def _report(options: AuditOptions, specs: SpecSet, results: list[Result], collectors: Sequence[Collector],
+            account_errors: list[Result], started: float, saved: dict[str, Any] | None) -> Report:
+    """The report of a run; a saved run's time, endpoint and duration are its own (exact replay)."""
+    now = (options.now.replace(tzinfo=UTC) if options.now else None) or (
+        datetime.strptime(saved["generated_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) if saved
+        else datetime.now(UTC))
     waived, unused = apply_waivers(results, specs.waivers, now.date())
     ids = [c.account_id() for c in collectors]
-    report = Report(
+    shard = options.shard
+    return Report(
         generated_at=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         tool_version=__version__,
         results=waived,
@@ -122,15 +161,20 @@ def run_audit(
         accounts=tuple(sorted({a for a in ids if isinstance(a, str) and a} | {
             r.account for r in account_errors if r.account})),
         spec_files=specs.files,
-        endpoint_url=options.aws.resolved_endpoint(),
-        duration_seconds=round(time.monotonic() - started, 3),
+        endpoint_url=saved["endpoint_url"] if saved else options.aws.resolved_endpoint(),
+        duration_seconds=saved["duration_seconds"] if saved else round(time.monotonic() - started, 3),
         extra=(("shard", f"{shard.index}/{shard.count}"),) if shard else (),
     )
-    return apply_baseline(report, baseline)
+
+
+def _saving(states: Iterator[BucketState], jobs: list[Job], writer: StateWriter) -> Iterator[BucketState]:
+    for job, state in zip(jobs, states):
+        writer.bucket(job.collector, state)
+        yield state
 
 
 def _account_results(specs: SpecSet, collectors: Sequence[Collector],
-                     controls: Sequence[str]) -> list[Result]:
+                     controls: Sequence[str], writer: StateWriter | None = None) -> list[Result]:
     """Account-scope results for every opened account an `accounts:` entry applies to."""
     out: list[Result] = []
     for collector in collectors:
@@ -141,7 +185,10 @@ def _account_results(specs: SpecSet, collectors: Sequence[Collector],
         if entry is None:
             continue
         entry = restrict(entry, controls)
-        out += account_results(entry, collector.account(facets_needed(entry)))
+        state = collector.account(facets_needed(entry))
+        if writer is not None:
+            writer.account(collector, state)
+        out += account_results(entry, state)
     return out
 
 

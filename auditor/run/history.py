@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -140,12 +140,18 @@ def prune(directory: Path, keep: int) -> list[Path]:
     return doomed
 
 
+def _pieces(path: Path) -> Iterator[str]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        while piece := handle.read(1 << 20):
+            yield piece
+
+
 def keep(report: Report, directory: Path, keep_count: int) -> None:
     """Write the run's report into the history directory (dated and latest.json) and prune."""
     from auditor.files import write_atomic
     from auditor.report import json_report
 
-    text = json_report.render(report)
-    write_atomic(history_file(directory, report.generated_at), text)
-    write_atomic(directory / LATEST, text)
+    dated = history_file(directory, report.generated_at)
+    write_atomic(dated, json_report.chunks(report))  # streamed: flat memory for large runs
+    write_atomic(directory / LATEST, _pieces(dated))
     prune(directory, keep_count)

@@ -65,3 +65,5 @@ class AuditOptions:
     outputs: Outputs = field(default_factory=Outputs)
     quiet: bool = False
     debug: bool = False
+    save_state: Path | None = None  # write the facets read here (auditor.run.state)
+    from_state: Path | None = None  # judge a saved state instead of reading AWS

@@ -310,3 +310,15 @@ def test_schema_refuses_a_null_bucket_on_a_bucket_result(sample_report: Report) 
     del doc["results"][0]["scope"]
     with pytest.raises(ReportInvalid):
         validate_report(doc)  # a null bucket needs a scope that says why
+
+
+def test_the_streamed_json_is_byte_for_byte_the_rendered_one(sample_report: Report) -> None:
+    """deliver() and history stream the JSON result by result (flat memory); the bytes are
+    exactly json.dumps of the whole document, with results and without."""
+    from auditor.report.json_report import chunks, to_dict
+
+    for report in (sample_report, replace(sample_report, results=()),
+                   replace(sample_report, results=sample_report.results[:1])):
+        whole = json.dumps(to_dict(report), indent=2, ensure_ascii=False) + "\n"
+        assert "".join(chunks(report)) == whole
+    assert len(list(chunks(sample_report))) == len(sample_report.results) + 2
