@@ -49,7 +49,12 @@ def test_seed_account_configured_as_the_seed_says_passes_everything(seeded_serve
     assert ("amply-public-data", "public_access") in controls
     assert ("amply-frontend-prod", "website") in controls
     assert ("amply-backups-prod", "tls_only") in controls
-    assert len(controls) == len(report["results"]) == 18
+    assert ("amply-frontend-prod", "objects") in controls and ("amply-public-data", "objects") in controls
+    assert ("amply-storage-prod", "alarms") in controls
+    role = [r for r in report["results"] if r["scope"] == "principal"]
+    assert [(r["control"], r["principal"], r["bucket"]) for r in role] == [
+        ("principals", "arn:aws:iam::123456789012:role/amply-app", None)]
+    assert len(controls) == len(report["results"]) == 22
 
 
 def _policy(s3: Any, bucket: str, statement: dict[str, Any]) -> None:
@@ -206,8 +211,9 @@ def test_missing_bucket_is_one_exists_drift(server: str, tmp_path: Path) -> None
     code, report, _ = audit(server, tmp_path)
     assert code == 1
     assert not_passing(report) == sorted(
-        (b, "exists", "drift") for b in
-        ["amply-backups-prod", "amply-frontend-prod", "amply-public-data", "amply-storage-prod", "amply-widgets-prod"]
+        [(b, "exists", "drift") for b in
+         ["amply-backups-prod", "amply-frontend-prod", "amply-public-data", "amply-storage-prod", "amply-widgets-prod"]]
+        + [("<principal>", "principals", "drift")]  # the application's role is not there either
     )
 
 
@@ -273,7 +279,7 @@ def test_a_stalled_response_past_the_deadline_is_an_error_and_reports_are_writte
     assert not_passing(report) == [("amply-widgets-prod", "cors", "error"), ("amply-widgets-prod", "region", "error")]
     errors = [r for r in report["results"] if r["status"] == "error"]
     assert all(r["error"]["code"] == "DeadlineExceeded" for r in errors)
-    assert sum(r["status"] == "pass" for r in report["results"]) == 16
+    assert sum(r["status"] == "pass" for r in report["results"]) == 20
     assert code == 3
 
 
