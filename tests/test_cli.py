@@ -51,10 +51,11 @@ def test_seed_account_configured_as_the_seed_says_passes_everything(seeded_serve
     assert ("amply-backups-prod", "tls_only") in controls
     assert ("amply-frontend-prod", "objects") in controls and ("amply-public-data", "objects") in controls
     assert ("amply-storage-prod", "alarms") in controls
+    assert ("amply-widgets-prod", "cross_account") in controls
     role = [r for r in report["results"] if r["scope"] == "principal"]
     assert [(r["control"], r["principal"], r["bucket"]) for r in role] == [
         ("principals", "arn:aws:iam::123456789012:role/amply-app", None)]
-    assert len(controls) == len(report["results"]) == 22
+    assert len(controls) == len(report["results"]) == 23
 
 
 def _policy(s3: Any, bucket: str, statement: dict[str, Any]) -> None:
@@ -269,14 +270,16 @@ def test_a_stalled_response_past_the_deadline_is_an_error_and_reports_are_writte
 
     proxy._match = stall  # type: ignore[method-assign]
     try:
-        code, report, _ = audit(proxy.url, tmp_path, "--deadline", "3")
+        # 8 s: ample for the other buckets even on a loaded machine; the stall lasts 60 s.
+        code, report, _ = audit(proxy.url, tmp_path, "--deadline", "8")
         still_held = stalled.is_set() and not release.is_set()
     finally:
         release.set()
         proxy.stop()
     assert still_held, "the run returned only after the stalled response was released"
     # the unfinished bucket's controls are errors; every other bucket was audited
-    assert not_passing(report) == [("amply-widgets-prod", "cors", "error"), ("amply-widgets-prod", "region", "error")]
+    assert not_passing(report) == [("amply-widgets-prod", "cors", "error"), ("amply-widgets-prod", "cross_account", "error"),
+                                   ("amply-widgets-prod", "region", "error")]
     errors = [r for r in report["results"] if r["status"] == "error"]
     assert all(r["error"]["code"] == "DeadlineExceeded" for r in errors)
     assert sum(r["status"] == "pass" for r in report["results"]) == 20
@@ -325,9 +328,15 @@ def test_explain_and_permissions_come_from_the_registry() -> None:
     assert "Why it matters:" in explained.output and "s3:GetBucketPolicy" in explained.output
     assert CliRunner().invoke(main, ["explain", "S3-XXX-999"]).exit_code == 2
     policy = json.loads(CliRunner().invoke(main, ["permissions", "--specs", str(SPECS / "amply-widgets-prod.yaml")]).output)
-    # the widgets spec names region and cors only: no policy or KMS permissions needed
-    assert "s3:GetBucketCORS" in policy["Statement"][0]["Action"]
-    assert "s3:GetBucketPolicy" not in policy["Statement"][0]["Action"]
+    # the widgets spec names region, cors and cross_account only: no KMS or object permissions
+    assert {"s3:GetBucketCORS", "s3:GetBucketPolicy"} <= set(policy["Statement"][0]["Action"])
+    assert not any(a.startswith("kms:") for a in policy["Statement"][0]["Action"])
+    assert len(policy["Statement"]) == 1  # no data-plane statement
+    objects = CliRunner().invoke(main, ["permissions", "--specs", str(SPECS / "amply-frontend-prod.yaml")])
+    data_plane = json.loads(objects.stdout)["Statement"][1]
+    assert data_plane["Sid"] == "S3AuditObjectMetadataRead"
+    assert data_plane["Action"] == ["s3:GetObject", "s3:ListBucket"]
+    assert "`objects` needs data-plane read" in objects.stderr
 
 
 def test_a_bad_waiver_is_exit_2_with_file_line_and_key(tmp_path: Path) -> None:

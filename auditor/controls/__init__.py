@@ -13,10 +13,12 @@ from auditor.controls import (
     account_public_access_block,
     alarms,
     cors,
+    cross_account,
     encryption,
     exists,
     lifecycle,
     managed,
+    min_tls_version,
     object_acls,
     objects,
     ownership,
@@ -38,7 +40,7 @@ __all__ = ["CONTROLS", "Control", "Ref", "Request", "by_id", "control", "example
 
 CONTROLS: tuple[Control, ...] = tuple(m.CONTROL for m in (
     exists, managed, region, versioning, encryption, public_access_block, ownership, object_acls,
-    public_access, tls_only, lifecycle, cors, website, objects, alarms,
+    public_access, tls_only, min_tls_version, cross_account, lifecycle, cors, website, objects, alarms,
     account_public_access_block,
     principals,
 ))
