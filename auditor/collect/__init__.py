@@ -8,9 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from auditor.collect import parse
 from auditor.collect.aws import AwsConfig, Clients
+from auditor.collect.composite import read_objects, read_role
 from auditor.collect.facets import CALLER_IDENTITY, FACETS, LIST_BUCKETS, FacetSpec
-from auditor.collect.read import call, failure
+from auditor.collect.read import call, client_caller, failure, paged
 from auditor.model import (
     AccountState,
     AwsFailure,
@@ -20,6 +22,9 @@ from auditor.model import (
     FacetValue,
     KmsKey,
     KmsKeys,
+    ObjectQuery,
+    PrincipalState,
+    Role,
     Skip,
     Unreadable,
 )
@@ -43,6 +48,7 @@ class Target:
     region: str | None = None
     facets: frozenset[Facet] = frozenset()
     kms_refs: tuple[str, ...] = ()
+    objects: tuple[ObjectQuery, ...] = ()  # what the objects facet reads (from the spec)
     # Facets that may go unread, with every reader's Skip (see engine.skips).
     skips: tuple[tuple[Facet, tuple[Skip, ...]], ...] = ()
 
@@ -122,8 +128,35 @@ class Collector:
         return BucketRead(self, target, lambda task: task()).run_inline()
 
     def read(self, spec: FacetSpec, region: str | None, bucket: str) -> FacetValue:
-        """One bucket facet through the lean read path, parsed; never raises for AWS trouble."""
-        raw = self.clients.lean.read(spec, region, bucket)
+        """One bucket facet, parsed; never raises for AWS trouble. A plain GET of S3 goes the
+        lean read path; paged, parameterised and other services' reads go through botocore."""
+        if spec.service == "s3" and spec.pages is None and not spec.params:
+            return _parsed(spec, self.clients.lean.read(spec, region, bucket))
+        return self._read(spec, region, Bucket=bucket)
+
+    def principal(self, role: str, facets: frozenset[Facet]) -> PrincipalState:
+        """One IAM role of this account (by name) and its policies; never raises."""
+        account = self.account_id()
+        account_id = account if isinstance(account, str) else ""
+        arn = f"arn:aws:iam::{account_id or '?'}:role/{role}"
+        if Facet.ROLE not in facets:
+            return PrincipalState(role, account_id, arn)
+        spec = FACETS[Facet.ROLE]
+        if isinstance(account, AwsFailure):
+            failed = Unreadable(Facet.ROLE, account.api, account.code, account.message)
+            return PrincipalState(role, "", arn, ((Facet.ROLE, failed),))
+        value = _parsed(spec, read_role(client_caller(self.clients.client(spec.service)), role))
+        if isinstance(value, Role) and value.arn:
+            arn = value.arn
+        return PrincipalState(role, account_id, arn, ((Facet.ROLE, value),))
+
+    def _read(self, spec: FacetSpec, region: str | None, **params: Any) -> FacetValue:
+        client = self.clients.client(spec.service, region)
+        params = {**dict(spec.params), **params}
+        if spec.pages is not None:
+            raw = paged(client_caller(client), spec, spec.pages, **params)
+        else:
+            raw = call(client, spec, **params)
         return _parsed(spec, raw)
 
     def _single(self, key: tuple[object, ...], compute: Callable[[], T]) -> T:
@@ -165,6 +198,21 @@ class Collector:
             self.clients.client(spec.service), spec, AccountId=account)))
         result: FacetValue = _unreadable(facet, value)
         return result
+
+    def regional_facet(self, facet: Facet, region: str | None, bucket: str) -> FacetValue:
+        """A region-wide listing (CloudWatch alarms), read once per region and run (single
+        flight), and the part of it about this bucket."""
+        value = _unreadable(facet, self._single(("region", facet, region),
+                                                lambda: self._read(FACETS[facet], region)))
+        if isinstance(value, tuple) and facet is Facet.ALARMS:
+            return parse.bucket_alarms(value, bucket)
+        result: FacetValue = value
+        return result
+
+    def objects(self, target: Target, region: str | None) -> FacetValue:
+        spec = FACETS[Facet.OBJECTS]
+        caller = client_caller(self.clients.client(spec.service, region))
+        return _parsed(spec, read_objects(caller, target.name, target.objects))
 
     def kms_keys(self, target: Target, encryption: FacetValue, region: str | None) -> FacetValue:
         if not isinstance(encryption, Encryption) or not encryption.algorithm.startswith("aws:kms"):

@@ -120,8 +120,12 @@ class BucketRead:
             return self.collector.read(spec, None, self.target.name)
         if facet is Facet.KMS_KEYS:
             return self.collector.kms_keys(self.target, self._values.get(Facet.ENCRYPTION), self._region)
+        if facet is Facet.OBJECTS:
+            return self.collector.objects(self.target, self._region)
         if spec.scope == "account":
             return self.collector.account_facet(facet, self._account)
+        if spec.scope == "region":
+            return self.collector.regional_facet(facet, self._region, self.target.name)
         return self.collector.read(spec, self._region, self.target.name)
 
     def _next(self) -> None:
@@ -151,7 +155,9 @@ class BucketRead:
     def _stage(self) -> list[Facet]:
         """The facets that can be read now; skipped ones are settled as NotRead (repeatedly:
         one settled skip can decide another, the ownership an ACL's)."""
-        values, wanted = self._values, self.target.facets
+        values = self._values
+        # A principal's facets (an IAM role) are not the bucket's: the run reads them apart.
+        wanted = frozenset(f for f in self.target.facets if FACETS[f].scope != "principal")
         settled, out = True, list[Facet]()
         while settled:
             settled, out = False, []

@@ -34,6 +34,7 @@ from auditor.model import (
     Facet,
     FacetValue,
     NotRead,
+    PrincipalState,
     Skip,
     Unreadable,
 )
@@ -96,6 +97,9 @@ class StateWriter:
     def account(self, collector: Collector, state: AccountState) -> None:
         self._line({"kind": "account", "collector": id(collector), "state": encode(state)})
 
+    def principal(self, collector: Collector, state: PrincipalState) -> None:
+        self._line({"kind": "principal", "collector": id(collector), "state": encode(state)})
+
     def close(self, collectors: list[Collector], failures: list[AccountFailure], meta: dict[str, Any]) -> None:
         for c in collectors:
             account = c.account_id()
@@ -122,6 +126,12 @@ class SavedCollector(Collector):
     listing: Listing = field(default_factory=Listing)
     buckets: dict[str, BucketState] = field(default_factory=dict)
     accounts: dict[str, AccountState] = field(default_factory=dict)
+    principals: dict[str, PrincipalState] = field(default_factory=dict)
+
+    def principal(self, role: str, facets: frozenset[Facet]) -> PrincipalState:
+        account = self.saved_account if isinstance(self.saved_account, str) else ""
+        saved = self.principals.get(role, PrincipalState(role, account))
+        return PrincipalState(role, saved.account_id, saved.arn, tuple((f, _saved(saved, f)) for f in sorted(facets)))
 
     def list_buckets(self) -> Listing:
         return self.listing
@@ -147,7 +157,7 @@ class SavedCollector(Collector):
         return BucketState(saved.name, saved.account_id, saved.region, True, values)
 
 
-def _saved(state: BucketState | AccountState, facet: Facet, skips: tuple[Skip, ...] = ()) -> FacetValue:
+def _saved(state: BucketState | AccountState | PrincipalState, facet: Facet, skips: tuple[Skip, ...] = ()) -> FacetValue:
     if not state.has(facet):
         return _not_saved(facet, f"the saved run did not read {facet.value}")
     value = state.facet(facet)
@@ -207,13 +217,16 @@ def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 
 def _take(data: dict[str, Any], by_id: dict[int, SavedCollector], failures: list[AccountFailure]) -> None:
     kind = data["kind"]
-    if kind in ("listing", "bucket", "account", "collector"):
+    if kind in ("listing", "bucket", "account", "collector", "principal"):
         saved = by_id.setdefault(data["collector"], SavedCollector(clients=cast(Any, None)))
         if kind == "listing":
             saved.listing = Listing(tuple((str(n), r) for n, r in data["buckets"]), decode(data["error"]))
         elif kind == "bucket":
             state = cast(BucketState, decode(data["state"]))
             saved.buckets[state.name] = state
+        elif kind == "principal":
+            principal = cast(PrincipalState, decode(data["state"]))
+            saved.principals[principal.role] = principal
         elif kind == "account":
             account = cast(AccountState, decode(data["state"]))
             saved.accounts[account.account_id] = account

@@ -162,7 +162,7 @@ def test_acl_and_ownership_are_read_only_when_a_verdict_can_depend_on_them(
     assert entry is not None
     collector = _collector()
     seen = _requests_seen(collector)
-    state = collector.bucket(Target("bare", True, REGION, facets_needed(entry), (), skips(entry)))
+    state = collector.bucket(Target("bare", True, REGION, facets_needed(entry), skips=skips(entry)))
     assert {q for q in seen if q in ("acl", "ownershipControls")} == read
     for facet, query in ((Facet.ACL, "acl"), (Facet.OWNERSHIP, "ownershipControls")):
         assert isinstance(state.facet(facet), NotRead) is (query not in read)
