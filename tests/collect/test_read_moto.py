@@ -215,3 +215,20 @@ def test_concurrent_buckets_describe_a_shared_key_once(s3: Any) -> None:
     assert all(isinstance(k := s.facet(Facet.KMS_KEYS), KmsKeys) and k.arn("alias/shared") == key["Arn"]
                for s in states)
     assert calls == ["alias/shared"]
+
+
+def test_a_set_stop_event_reads_nothing_more_and_says_interrupted(s3: Any) -> None:
+    import threading
+
+    from auditor.collect import collect
+
+    collector = _collector()
+    seen = _requests_seen(collector)
+    stop = threading.Event()
+    stop.set()
+    targets = [Target(n, True, REGION, frozenset({Facet.VERSIONING, Facet.CORS})) for n in ("bare", "full")]
+    states = list(collect(((collector, t) for t in targets), concurrency=4, stop=stop))
+    assert [s.name for s in states] == ["bare", "full"]
+    codes = {v.code for s in states for _, v in s.facets if isinstance(v, Unreadable)}
+    assert codes == {"Interrupted"} and all(len(s.facets) == 2 for s in states)
+    assert seen == []
