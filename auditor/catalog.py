@@ -12,7 +12,7 @@ from auditor.model import Facet, Scope, SpecSet
 
 
 def _actions(c: Control) -> list[str]:
-    return sorted({FACETS[f].iam_action for f in c.reads})
+    return sorted({a for f in c.reads for a in FACETS[f].iam_actions})
 
 
 def _scope(c: Control) -> str:
@@ -112,7 +112,7 @@ def permissions_policy(specs: SpecSet | None = None) -> dict[str, object]:
     else:
         facets = {f for entry in specs.entries for f in facets_needed(entry)}
     facets.add(Facet.LOCATION)  # to find the region of buckets the listing gives none for
-    actions = {FACETS[f].iam_action for f in facets} | {c.iam_action for c in RUN_CALLS}
+    actions = {a for f in facets for a in FACETS[f].iam_actions} | {c.iam_action for c in RUN_CALLS}
     return {
         "Version": "2012-10-17",
         "Statement": [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections import deque
@@ -15,6 +16,7 @@ from typing import Any
 from auditor.collect.aws import AwsConfig, Clients
 from auditor.collect.facets import CALLER_IDENTITY, FACETS, LIST_BUCKETS, FacetSpec
 from auditor.collect.read import GONE_CODES, call, failure
+from auditor.collect.readers import ReadContext
 from auditor.model import (
     AccountState,
     AwsFailure,
@@ -24,6 +26,7 @@ from auditor.model import (
     FacetValue,
     KmsKey,
     KmsKeys,
+    ReplicationRule,
     Unreadable,
 )
 
@@ -116,15 +119,23 @@ class Collector:
         if Facet.LOCATION in target.facets:
             values[Facet.LOCATION] = location
         for facet in sorted(f for f in target.facets - _SPECIAL if FACETS[f].scope == "bucket"):
-            value = self._read(FACETS[facet], region, Bucket=target.name)
+            value = self._bucket_facet(FACETS[facet], region, target.name, account)
             if isinstance(value, Unreadable) and value.code in GONE_CODES:
                 return BucketState(target.name, account_id, region, exists=False)
             values[facet] = value
         for facet in sorted(f for f in target.facets if FACETS[f].scope == "account"):
             values[facet] = self._account_facet(facet, account)
         if Facet.KMS_KEYS in target.facets:
-            values[Facet.KMS_KEYS] = self._kms_keys(target, values.get(Facet.ENCRYPTION), region)
+            values[Facet.KMS_KEYS] = self._kms_keys(target, tuple(values.values()), region)
         return BucketState(target.name, account_id, region, True, tuple(values.items()))
+
+    def _bucket_facet(self, spec: FacetSpec, region: str | None, bucket: str,
+                      account: str | AwsFailure) -> FacetValue:
+        if spec.params == "bucket":
+            return self._read(spec, region, Bucket=bucket)
+        if isinstance(account, AwsFailure):  # S3 Control calls name the account
+            return Unreadable(spec.facet, account.api, account.code, account.message)
+        return self._read(spec, region, Bucket=bucket, AccountId=account)
 
     def _region(self, target: Target) -> tuple[str | None, FacetValue]:
         if target.region:
@@ -133,7 +144,10 @@ class Collector:
         return (location if isinstance(location, str) else None), location
 
     def _read(self, spec: FacetSpec, region: str | None, **params: Any) -> FacetValue:
-        raw = call(self.clients.client(spec.service, region), spec, **params)
+        if spec.reader is not None:
+            raw = spec.reader(ReadContext(self.clients.client, spec, spec.service, region, params))
+        else:
+            raw = call(self.clients.client(spec.service, region), spec, **params)
         if isinstance(raw, AwsFailure):
             return Unreadable(spec.facet, raw.api, raw.code, raw.message)
         try:
@@ -147,23 +161,27 @@ class Collector:
         spec = FACETS[facet]
         if isinstance(account, AwsFailure):
             return Unreadable(facet, account.api, account.code, account.message)
+        params = {"AccountId": account} if spec.params == "account" else {}
         with self._lock:
             if (facet, account) not in self._account_block:
-                self._account_block[facet, account] = self._read(spec, None, AccountId=account)
+                self._account_block[facet, account] = self._read(spec, None, **params)
             return self._account_block[facet, account]
 
-    def _kms_keys(self, target: Target, encryption: FacetValue, region: str | None) -> FacetValue:
-        if not isinstance(encryption, Encryption) or not encryption.algorithm.startswith("aws:kms"):
-            return KmsKeys()
-        refs = dict.fromkeys([*target.kms_refs, encryption.kms_key or "alias/aws/s3"])
-        if len(refs) < 2:
-            return KmsKeys()  # the spec spells the key exactly as the bucket does
+    def _kms_keys(self, target: Target, values: tuple[FacetValue, ...],
+                  region: str | None) -> FacetValue:
+        """Resolve the spec's key references and the keys the bucket uses, in the region of
+        each live key; nothing at all when the spec spells every key as the bucket does."""
+        live = live_kms_refs(values, region)
         keys = []
-        for ref in refs:
-            arn = self._resolve_key(ref, region)
-            if isinstance(arn, Unreadable):
-                return arn
-            keys.append(KmsKey(ref, arn))
+        for where in dict.fromkeys(r for _, r in live):
+            refs = dict.fromkeys([*target.kms_refs, *(ref for ref, r in live if r == where)])
+            if len(refs) < 2:
+                continue  # the spec spells the key exactly as the bucket does
+            for ref in refs:
+                arn = self._resolve_key(ref, where or region)
+                if isinstance(arn, Unreadable):
+                    return arn
+                keys.append(KmsKey(ref, arn, where))
         return KmsKeys(tuple(keys))
 
     def _resolve_key(self, ref: str, region: str | None) -> str | None | Unreadable:
@@ -180,6 +198,32 @@ class Collector:
         with self._lock:
             self._keys[region, ref] = arn
         return arn
+
+
+_KMS_ARN = re.compile(r"^arn:aws[a-z-]*:kms:([a-z0-9-]+):")
+
+
+def kms_region(ref: str) -> str | None:
+    """The region a key or alias ARN names; None for an alias name or key id."""
+    found = _KMS_ARN.match(ref)
+    return found.group(1) if found else None
+
+
+def live_kms_refs(values: tuple[FacetValue, ...], region: str | None) -> list[tuple[str, str | None]]:
+    """(key reference, region or None for the bucket's own) of every KMS key the read
+    facets show the bucket using: default encryption's, and each replication rule's replica
+    key (which lives in the destination's region)."""
+    found: list[tuple[str, str | None]] = []
+    for value in values:
+        if isinstance(value, Encryption) and value.algorithm.startswith("aws:kms"):
+            # aws:kms without a key id is the AWS-managed key for S3.
+            found.append((value.kms_key or "alias/aws/s3", None))
+        if isinstance(value, tuple):
+            for rule in value:
+                if isinstance(rule, ReplicationRule) and rule.replica_kms_key:
+                    where = kms_region(rule.replica_kms_key)
+                    found.append((rule.replica_kms_key, None if where == region else where))
+    return list(dict.fromkeys(found))
 
 
 def unreachable_state(target: Target, error: AwsFailure) -> BucketState:

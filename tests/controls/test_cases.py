@@ -38,7 +38,7 @@ BUCKET = "amply-storage-prod"
 
 def _key(facet: Facet) -> str:
     spec = FACETS[facet]
-    return f"{spec.service}:{spec.api}" if spec.service == "s3control" else spec.api
+    return spec.api if spec.service == "s3" else f"{spec.service}:{spec.api}"
 
 
 def _facet_value(facet: Facet, recorded: dict[str, Any]) -> FacetValue:
@@ -55,10 +55,17 @@ def _facet_value(facet: Facet, recorded: dict[str, Any]) -> FacetValue:
 
 
 def _kms(recorded: dict[str, Any]) -> FacetValue:
-    raw = recorded.get("DescribeKey", {})
-    if "error" in raw:
-        return Unreadable(Facet.KMS_KEYS, "DescribeKey", raw["error"], "recorded error")
-    return KmsKeys(tuple(KmsKey(ref, arn) for ref, arn in raw.items()))
+    """`DescribeKey: {ref: arn}` resolves in the bucket's region, `DescribeKey@REGION` in
+    another (a replica key in the destination's region)."""
+    keys = []
+    for name, raw in recorded.items():
+        if not name.startswith("DescribeKey"):
+            continue
+        if "error" in raw:
+            return Unreadable(Facet.KMS_KEYS, "DescribeKey", raw["error"], "recorded error")
+        region = name.partition("@")[2] or None
+        keys += [KmsKey(ref, arn, region) for ref, arn in raw.items()]
+    return KmsKeys(tuple(keys))
 
 
 def _facets(facets: frozenset[Facet], recorded: dict[str, Any]) -> tuple[tuple[Facet, FacetValue], ...]:
