@@ -15,6 +15,7 @@ from auditor.controls import (
     encryption,
     exists,
     lifecycle,
+    logging,
     managed,
     object_acls,
     ownership,
@@ -35,7 +36,7 @@ __all__ = ["CONTROLS", "Control", "Ref", "Request", "by_id", "control", "example
 
 CONTROLS: tuple[Control, ...] = tuple(m.CONTROL for m in (
     exists, managed, region, versioning, encryption, public_access_block, ownership, object_acls,
-    public_access, tls_only, lifecycle, cors, website,
+    public_access, tls_only, lifecycle, cors, website, logging,
     account_public_access_block,
 ))
 

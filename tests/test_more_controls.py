@@ -1,0 +1,70 @@
+"""The framework controls end to end: the CLI against a moto server on 127.0.0.1 over HTTP.
+
+Only what moto implements faithfully is tested here. MFA delete (never returned by moto),
+request metrics and EventBridge notifications (faked as empty successes) and replication
+filters (dropped) are tested with recorded answers in tests/controls/cases/ and
+tests/collect/test_readers.py instead.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+
+from auditor.cli import main
+from auditor.collect import AwsConfig, Clients
+from auditor.report.json_report import validate_report
+from tests.conftest import REGION
+
+ACCOUNT = "123456789012"  # moto's account
+LOCATION = {"LocationConstraint": REGION}
+
+
+def client(endpoint: str, service: str, region: str = REGION) -> Any:
+    """A client that may write (setup only; the auditor's own clients never do)."""
+    return Clients(AwsConfig(region=REGION, endpoint_url=endpoint, read_only=False)).client(service, region)
+
+
+def audit(endpoint: str, tmp_path: Path, spec: str, *extra: str) -> tuple[int, dict[str, Any]]:
+    specs = tmp_path / "specs.yaml"
+    specs.write_text(spec)
+    out = tmp_path / "report.json"
+    result = CliRunner().invoke(main, ["audit", "--specs", str(specs), "--endpoint-url", endpoint,
+                                       "--json", str(out), "--quiet", *extra])
+    assert out.exists(), result.output
+    text = out.read_text()
+    validate_report(text)
+    return result.exit_code, json.loads(text)
+
+
+def results(report: dict[str, Any], control: str) -> dict[str, dict[str, Any]]:
+    return {r["bucket"]: r for r in report["results"] if r["control"] == control}
+
+
+def test_logging_end_to_end(server: str, tmp_path: Path) -> None:
+    s3 = client(server, "s3")
+    for name in ("amply-logs", "amply-logged", "amply-unlogged"):
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration=LOCATION)
+    s3.put_bucket_acl(Bucket="amply-logs", ACL="log-delivery-write")
+    s3.put_bucket_logging(Bucket="amply-logged", BucketLoggingStatus={
+        "LoggingEnabled": {"TargetBucket": "amply-logs", "TargetPrefix": "s3/amply-logged/"}})
+    code, report = audit(server, tmp_path, """\
+version: 1
+buckets:
+  - name: amply-logged
+    logging: {target_bucket: amply-logs, target_prefix: s3/amply-logged/}
+  - name: amply-unlogged
+    logging: true
+  - name: amply-logs
+    logging: false
+""")
+    found = results(report, "logging")
+    assert {b: r["status"] for b, r in found.items()} == {
+        "amply-logged": "pass", "amply-unlogged": "drift", "amply-logs": "pass"}
+    assert found["amply-logged"]["actual"] == {"target_bucket": "amply-logs",
+                                               "target_prefix": "s3/amply-logged/"}
+    assert "choose a log bucket" in found["amply-unlogged"]["remediation"]
+    assert code == 1
