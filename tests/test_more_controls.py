@@ -68,3 +68,24 @@ buckets:
                                                "target_prefix": "s3/amply-logged/"}
     assert "choose a log bucket" in found["amply-unlogged"]["remediation"]
     assert code == 1
+
+
+def test_object_lock_end_to_end(server: str, tmp_path: Path) -> None:
+    s3 = client(server, "s3")
+    s3.create_bucket(Bucket="amply-vault", CreateBucketConfiguration=LOCATION,
+                     ObjectLockEnabledForBucket=True)
+    s3.put_object_lock_configuration(Bucket="amply-vault", ObjectLockConfiguration={
+        "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 30}}})
+    s3.create_bucket(Bucket="amply-plain", CreateBucketConfiguration=LOCATION)
+    code, report = audit(server, tmp_path, """\
+version: 1
+buckets:
+  - {name: amply-vault, object_lock: {mode: COMPLIANCE, days: 30}}
+  - {name: amply-plain, object_lock: false}
+""")
+    found = results(report, "object_lock")
+    assert found["amply-plain"]["status"] == "pass"
+    vault = found["amply-vault"]
+    assert vault["status"] == "drift" and vault["actual"] == {"mode": "GOVERNANCE", "days": 30}
+    assert [d["path"] for d in vault["differences"]] == ["object_lock.mode"]
+    assert code == 1

@@ -151,7 +151,9 @@ def object_lock(raw: Raw) -> ObjectLock | None:
     if conf.get("ObjectLockEnabled") != "Enabled":
         return None
     retention = (conf.get("Rule") or {}).get("DefaultRetention") or {}
-    return ObjectLock(retention.get("Mode"), retention.get("Days"), retention.get("Years"))
+    # A period is at least 1; a 0 (moto sends the unset one as 0) is no period at all.
+    return ObjectLock(retention.get("Mode"), retention.get("Days") or None,
+                      retention.get("Years") or None)
 
 
 def _bucket_name(arn: str) -> str:
