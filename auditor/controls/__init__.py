@@ -17,6 +17,7 @@ from auditor.controls import (
     lifecycle,
     logging,
     managed,
+    mfa_delete,
     object_acls,
     object_lock,
     ownership,
@@ -38,7 +39,7 @@ __all__ = ["CONTROLS", "Control", "Ref", "Request", "by_id", "control", "example
 CONTROLS: tuple[Control, ...] = tuple(m.CONTROL for m in (
     exists, managed, region, versioning, encryption, public_access_block, ownership, object_acls,
     public_access, tls_only, lifecycle, cors, website, logging,
-    object_lock,
+    object_lock, mfa_delete,
     account_public_access_block,
 ))
 

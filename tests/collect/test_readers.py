@@ -23,6 +23,7 @@ from auditor.model import (
     PublicAccessBlock,
     ReplicationRule,
     Unreadable,
+    Versioning,
 )
 
 ACCOUNT = "123456789012"
@@ -190,3 +191,12 @@ def test_an_endpoint_that_always_pages_fails_instead_of_looping(stubs: Stubs, mo
                   {"Bucket": BUCKET, "ContinuationToken": ANY} if _ else {"Bucket": BUCKET})
     found = _read(stubs, Facet.REQUEST_METRICS)[Facet.REQUEST_METRICS]
     assert isinstance(found, Unreadable) and found.code == "TooManyPages"
+
+
+def test_mfa_delete_is_read_from_get_bucket_versioning(stubs: Stubs) -> None:
+    # moto never returns MFADelete: this answer is AWS's documented shape.
+    stubs.add("s3", "get_bucket_versioning", {"Status": "Enabled", "MFADelete": "Enabled"},
+              {"Bucket": BUCKET})
+    found = _read(stubs, Facet.VERSIONING)[Facet.VERSIONING]
+    assert found == Versioning("Enabled", mfa_delete=True)
+    stubs.done()
