@@ -89,3 +89,24 @@ buckets:
     assert vault["status"] == "drift" and vault["actual"] == {"mode": "GOVERNANCE", "days": 30}
     assert [d["path"] for d in vault["differences"]] == ["object_lock.mode"]
     assert code == 1
+
+
+def test_tags_end_to_end(server: str, tmp_path: Path) -> None:
+    s3 = client(server, "s3")
+    for name in ("amply-tagged", "amply-bare"):
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration=LOCATION)
+    s3.put_bucket_tagging(Bucket="amply-tagged", Tagging={"TagSet": [
+        {"Key": "owner", "Value": "platform"}, {"Key": "data-class", "Value": "internal"},
+        {"Key": "temp", "Value": "yes"}]})
+    code, report = audit(server, tmp_path, """\
+version: 1
+buckets:
+  - match: "amply-*"
+    tags: {required: {owner: "*", data-class: [public, internal]}, forbidden: [temp]}
+""")
+    found = results(report, "tags")
+    assert [d["path"] for d in found["amply-tagged"]["differences"]] == ["tags.forbidden.temp"]
+    assert {d["path"] for d in found["amply-bare"]["differences"]} == {
+        "tags.required.owner", "tags.required.data-class"}
+    assert found["amply-tagged"]["actual"]["owner"] == "platform"
+    assert code == 1
