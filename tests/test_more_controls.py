@@ -110,3 +110,31 @@ buckets:
         "tags.required.owner", "tags.required.data-class"}
     assert found["amply-tagged"]["actual"]["owner"] == "platform"
     assert code == 1
+
+
+def test_replication_end_to_end_without_filters(server: str, tmp_path: Path) -> None:
+    # Only what moto keeps: id, status and destination (it drops filters and delete-marker
+    # settings, which the case files cover with recorded answers).
+    s3 = client(server, "s3")
+    for name in ("amply-src", "amply-dr", "amply-other"):
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration=LOCATION)
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_replication(Bucket="amply-src", ReplicationConfiguration={
+        "Role": f"arn:aws:iam::{ACCOUNT}:role/replication",
+        "Rules": [{"ID": "to-dr", "Priority": 1, "Status": "Enabled", "Filter": {"Prefix": ""},
+                   "DeleteMarkerReplication": {"Status": "Disabled"},
+                   "Destination": {"Bucket": "arn:aws:s3:::amply-dr", "StorageClass": "STANDARD_IA"}}]})
+    code, report = audit(server, tmp_path, """\
+version: 1
+buckets:
+  - name: amply-src
+    replication: [{id: to-dr, destination_bucket: amply-dr, storage_class: STANDARD_IA}]
+  - name: amply-other
+    replication: [{id: to-dr, destination_bucket: amply-dr}]
+  - {name: amply-dr, replication: []}
+""")
+    found = results(report, "replication")
+    assert {b: r["status"] for b, r in found.items()} == {
+        "amply-src": "pass", "amply-other": "drift", "amply-dr": "pass"}
+    assert "Replication rule to-dr is missing" in found["amply-other"]["message"]
+    assert code == 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections import deque
@@ -29,6 +28,7 @@ from auditor.model import (
     ReplicationRule,
     Unreadable,
 )
+from auditor.shapes import kms_region
 
 __all__ = ["AwsConfig", "Clients", "Collector", "Listing", "Target", "collect", "unreachable_state"]
 
@@ -198,15 +198,6 @@ class Collector:
         with self._lock:
             self._keys[region, ref] = arn
         return arn
-
-
-_KMS_ARN = re.compile(r"^arn:aws[a-z-]*:kms:([a-z0-9-]+):")
-
-
-def kms_region(ref: str) -> str | None:
-    """The region a key or alias ARN names; None for an alias name or key id."""
-    found = _KMS_ARN.match(ref)
-    return found.group(1) if found else None
 
 
 def live_kms_refs(values: tuple[FacetValue, ...], region: str | None) -> list[tuple[str, str | None]]:

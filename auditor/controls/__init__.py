@@ -24,6 +24,7 @@ from auditor.controls import (
     public_access,
     public_access_block,
     region,
+    replication,
     tags,
     tls_only,
     versioning,
@@ -40,7 +41,7 @@ __all__ = ["CONTROLS", "Control", "Ref", "Request", "by_id", "control", "example
 CONTROLS: tuple[Control, ...] = tuple(m.CONTROL for m in (
     exists, managed, region, versioning, encryption, public_access_block, ownership, object_acls,
     public_access, tls_only, lifecycle, cors, website, logging,
-    object_lock, mfa_delete, tags,
+    object_lock, mfa_delete, replication, tags,
     account_public_access_block,
 ))
 
