@@ -138,3 +138,26 @@ buckets:
         "amply-src": "pass", "amply-other": "drift", "amply-dr": "pass"}
     assert "Replication rule to-dr is missing" in found["amply-other"]["message"]
     assert code == 1
+
+
+def test_queue_notifications_end_to_end(server: str, tmp_path: Path) -> None:
+    # Queues only: moto keeps them, but never reports EventBridge (case files cover it).
+    s3 = client(server, "s3")
+    queue = f"arn:aws:sqs:{REGION}:{ACCOUNT}:uploads"
+    for name in ("amply-in", "amply-quiet"):
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration=LOCATION)
+    s3.put_bucket_notification_configuration(Bucket="amply-in", NotificationConfiguration={
+        "QueueConfigurations": [{"QueueArn": queue, "Events": ["s3:ObjectCreated:*"],
+                                 "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "in/"}]}}}]})
+    code, report = audit(server, tmp_path, f"""\
+version: 1
+buckets:
+  - name: amply-in
+    notifications: {{queues: [{{arn: "{queue}", events: ["s3:ObjectCreated:*"], prefix: in/}}]}}
+  - name: amply-quiet
+    notifications: {{queues: [{{arn: "{queue}", events: ["s3:ObjectCreated:*"]}}], topics: []}}
+""")
+    found = results(report, "notifications")
+    assert found["amply-in"]["status"] == "pass", found["amply-in"]["message"]
+    assert [d["path"] for d in found["amply-quiet"]["differences"]] == ["notifications.queues[0]"]
+    assert code == 1

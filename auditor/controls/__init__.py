@@ -18,6 +18,7 @@ from auditor.controls import (
     logging,
     managed,
     mfa_delete,
+    notifications,
     object_acls,
     object_lock,
     ownership,
@@ -41,7 +42,7 @@ __all__ = ["CONTROLS", "Control", "Ref", "Request", "by_id", "control", "example
 CONTROLS: tuple[Control, ...] = tuple(m.CONTROL for m in (
     exists, managed, region, versioning, encryption, public_access_block, ownership, object_acls,
     public_access, tls_only, lifecycle, cors, website, logging,
-    object_lock, mfa_delete, replication, tags,
+    object_lock, mfa_delete, replication, tags, notifications,
     account_public_access_block,
 ))
 
