@@ -161,3 +161,28 @@ buckets:
     assert found["amply-in"]["status"] == "pass", found["amply-in"]["message"]
     assert [d["path"] for d in found["amply-quiet"]["differences"]] == ["notifications.queues[0]"]
     assert code == 1
+
+
+def test_access_points_end_to_end(server: str, tmp_path: Path) -> None:
+    s3, s3control = client(server, "s3"), client(server, "s3control")
+    s3.create_bucket(Bucket="amply-shared", CreateBucketConfiguration=LOCATION)
+    s3control.create_access_point(AccountId=ACCOUNT, Name="app-vpc", Bucket="amply-shared",
+                                  VpcConfiguration={"VpcId": "vpc-0abc1234"})
+    s3control.create_access_point(AccountId=ACCOUNT, Name="rogue", Bucket="amply-shared",
+                                  PublicAccessBlockConfiguration={
+                                      "BlockPublicAcls": False, "IgnorePublicAcls": False,
+                                      "BlockPublicPolicy": False, "RestrictPublicBuckets": False})
+    code, report = audit(server, tmp_path, """\
+version: 1
+buckets:
+  - name: amply-shared
+    access_points:
+      - name: app-vpc
+        network_origin: VPC
+        vpc_id: vpc-0abc1234
+        public_access_block: {block_public_acls: true, restrict_public_buckets: true}
+""")
+    (result,) = results(report, "access_points").values()
+    assert [d["path"] for d in result["differences"]] == ["access_points[name=rogue]"]
+    assert "delete-access-point --account-id 123456789012 --name rogue" in result["remediation"]
+    assert code == 1

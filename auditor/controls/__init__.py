@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from auditor.controls import (
+    access_points,
     account_public_access_block,
     cors,
     encryption,
@@ -42,7 +43,7 @@ __all__ = ["CONTROLS", "Control", "Ref", "Request", "by_id", "control", "example
 CONTROLS: tuple[Control, ...] = tuple(m.CONTROL for m in (
     exists, managed, region, versioning, encryption, public_access_block, ownership, object_acls,
     public_access, tls_only, lifecycle, cors, website, logging,
-    object_lock, mfa_delete, replication, tags, notifications,
+    object_lock, mfa_delete, replication, tags, notifications, access_points,
     account_public_access_block,
 ))
 
