@@ -27,6 +27,7 @@ from auditor.controls import (
     public_access_block,
     region,
     replication,
+    request_metrics,
     tags,
     tls_only,
     versioning,
@@ -44,6 +45,7 @@ CONTROLS: tuple[Control, ...] = tuple(m.CONTROL for m in (
     exists, managed, region, versioning, encryption, public_access_block, ownership, object_acls,
     public_access, tls_only, lifecycle, cors, website, logging,
     object_lock, mfa_delete, replication, tags, notifications, access_points,
+    request_metrics,
     account_public_access_block,
 ))
 

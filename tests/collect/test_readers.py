@@ -200,3 +200,10 @@ def test_mfa_delete_is_read_from_get_bucket_versioning(stubs: Stubs) -> None:
     found = _read(stubs, Facet.VERSIONING)[Facet.VERSIONING]
     assert found == Versioning("Enabled", mfa_delete=True)
     stubs.done()
+
+
+def test_an_absent_metrics_list_reads_as_no_filters(stubs: Stubs) -> None:
+    # AWS leaves MetricsConfigurationList out when a bucket has none.
+    stubs.add("s3", "list_bucket_metrics_configurations", {"IsTruncated": False}, {"Bucket": BUCKET})
+    assert _read(stubs, Facet.REQUEST_METRICS)[Facet.REQUEST_METRICS] == ()
+    stubs.done()
