@@ -186,3 +186,29 @@ buckets:
     assert [d["path"] for d in result["differences"]] == ["access_points[name=rogue]"]
     assert "delete-access-point --account-id 123456789012 --name rogue" in result["remediation"]
     assert code == 1
+
+
+def test_data_events_end_to_end(server: str, tmp_path: Path) -> None:
+    s3, cloudtrail = client(server, "s3"), client(server, "cloudtrail")
+    for name in ("amply-trail-logs", "amply-recorded", "amply-unrecorded"):
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration=LOCATION)
+    cloudtrail.create_trail(Name="main", S3BucketName="amply-trail-logs", IsMultiRegionTrail=True)
+    cloudtrail.start_logging(Name="main")
+    cloudtrail.put_event_selectors(TrailName="main", AdvancedEventSelectors=[{"FieldSelectors": [
+        {"Field": "eventCategory", "Equals": ["Data"]},
+        {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+        {"Field": "resources.ARN", "StartsWith": ["arn:aws:s3:::amply-recorded/"]}]}])
+    code, report = audit(server, tmp_path, """\
+version: 1
+buckets:
+  - match: "amply-*recorded"
+    data_events: {read: true, write: true}
+""")
+    found = results(report, "data_events")
+    assert found["amply-recorded"]["status"] == "pass"
+    assert found["amply-recorded"]["actual"] == {"read": True, "write": True}
+    unrecorded = found["amply-unrecorded"]
+    assert unrecorded["status"] == "drift"
+    assert {d["path"] for d in unrecorded["differences"]} == {"data_events.read", "data_events.write"}
+    assert "aws cloudtrail put-event-selectors --trail-name arn:aws:cloudtrail:" in unrecorded["remediation"]
+    assert code == 1

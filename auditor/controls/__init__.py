@@ -13,6 +13,7 @@ from auditor.controls import (
     access_points,
     account_public_access_block,
     cors,
+    data_events,
     encryption,
     exists,
     lifecycle,
@@ -45,7 +46,7 @@ CONTROLS: tuple[Control, ...] = tuple(m.CONTROL for m in (
     exists, managed, region, versioning, encryption, public_access_block, ownership, object_acls,
     public_access, tls_only, lifecycle, cors, website, logging,
     object_lock, mfa_delete, replication, tags, notifications, access_points,
-    request_metrics,
+    request_metrics, data_events,
     account_public_access_block,
 ))
 
