@@ -28,10 +28,10 @@ def finish(report: Report, outputs: Outputs, fail_on: Severity, quiet: bool,
            exit_on_drift: bool = True) -> None:
     """Write the reports, print the summary, exit with the run's code."""
     from auditor.engine import exit_code
-    from auditor.report import deliver
+    from auditor.report import configured_renderers, deliver
 
     try:
-        written = deliver(report, outputs.resolved())
+        written = deliver(report, outputs.resolved(), configured_renderers(sarif_root=outputs.sarif_root))
     except AuditorError as exc:  # the audit ran, but its report cannot be delivered
         fail(str(exc))
     if not quiet:
@@ -73,7 +73,7 @@ def _options(params: dict[str, Any]) -> AuditOptions:
         baseline=params["baseline"], history=params["history_dir"],
         history_keep=params["history_keep"], now=params["now"],
         fail_on=Severity(params["fail_on"]),
-        outputs=Outputs(targets(params), params["out_dir"]),
+        outputs=Outputs(targets(params), params["out_dir"], sarif_root=params["sarif_root"]),
         quiet=params["quiet"], debug=params["debug"],
     )
 
@@ -146,10 +146,15 @@ def audit(**params: Any) -> None:
             traceback.print_exc()
         fail(f"audit failed: {type(exc).__name__}: {exc}", EXIT_INCOMPLETE)
     if options.history is not None:
+        from dataclasses import replace
+
+        from auditor.run.trend import read_trend
+
         try:
             keep(report, options.history, options.history_keep)
         except OSError as exc:  # WriteError included
             fail(f"history {options.history}: {exc}")
+        report = replace(report, trend=read_trend(options.history))
     finish(report, options.outputs, options.fail_on, options.quiet)
 
 
@@ -205,4 +210,5 @@ def merge(reports: tuple[Path, ...], fail_on: str, quiet: bool, out_dir: Path, *
         merged = merge_reports([load_report(p) for p in reports])
     except AuditorError as exc:
         fail(str(exc))
-    finish(merged, Outputs(targets(params), out_dir), Severity(fail_on), quiet)
+    finish(merged, Outputs(targets(params), out_dir, sarif_root=params["sarif_root"]),
+           Severity(fail_on), quiet)

@@ -13,6 +13,7 @@ from auditor.controls import (
     access_points,
     account_public_access_block,
     cors,
+    cross_account,
     data_events,
     encryption,
     exists,
@@ -20,6 +21,7 @@ from auditor.controls import (
     logging,
     managed,
     mfa_delete,
+    min_tls_version,
     notifications,
     object_acls,
     object_lock,
@@ -44,7 +46,7 @@ __all__ = ["CONTROLS", "Control", "Ref", "Request", "by_id", "control", "example
 
 CONTROLS: tuple[Control, ...] = tuple(m.CONTROL for m in (
     exists, managed, region, versioning, encryption, public_access_block, ownership, object_acls,
-    public_access, tls_only, lifecycle, cors, website, logging,
+    public_access, tls_only, min_tls_version, cross_account, lifecycle, cors, website, logging,
     object_lock, mfa_delete, replication, tags, notifications, access_points,
     request_metrics, data_events,
     account_public_access_block,
