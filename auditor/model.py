@@ -208,6 +208,7 @@ class SpecSet:
     files: tuple[str, ...] = ()
     waivers: tuple[Waiver, ...] = ()
     warnings: tuple[str, ...] = ()  # lint findings that do not stop the audit, as file:line: text
+    notes: tuple[str, ...] = ()  # advice below a warning (shown by `validate` only)
 
     @property
     def buckets(self) -> tuple[SpecEntry, ...]:

@@ -151,3 +151,11 @@ def test_permissions_name_every_call_of_multi_call_facets() -> None:
     assert {"s3:ListAccessPoints", "s3:GetAccessPoint", "s3:GetMetricsConfiguration",
             "cloudtrail:DescribeTrails", "cloudtrail:GetTrailStatus",
             "cloudtrail:GetEventSelectors"} <= actions
+
+
+def test_docs_frameworks_md_is_current() -> None:
+    from auditor.catalog import frameworks_markdown
+
+    assert (ROOT / "docs" / "frameworks.md").read_text() == frameworks_markdown(), (
+        "docs/frameworks.md is stale: run `s3audit rules --framework all --format markdown > docs/frameworks.md`"
+    )
