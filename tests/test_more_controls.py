@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import yaml
 from click.testing import CliRunner
 
 from auditor.cli import main
@@ -212,3 +213,105 @@ buckets:
     assert {d["path"] for d in unrecorded["differences"]} == {"data_events.read", "data_events.write"}
     assert "aws cloudtrail put-event-selectors --trail-name arn:aws:cloudtrail:" in unrecorded["remediation"]
     assert code == 1
+
+
+TEMPLATE = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  Logs:
+    Type: AWS::S3::Bucket
+    Properties: {BucketName: amply-logs}
+  Vault:
+    Type: AWS::S3::Bucket
+    Properties:
+      BucketName: amply-vault
+      VersioningConfiguration: {Status: Enabled}
+      LoggingConfiguration: {DestinationBucketName: !Ref Logs, LogFilePrefix: vault/}
+      ObjectLockEnabled: true
+      ObjectLockConfiguration:
+        ObjectLockEnabled: Enabled
+        Rule: {DefaultRetention: {Mode: COMPLIANCE, Years: 7}}
+      ReplicationConfiguration:
+        Role: !GetAtt ReplicationRole.Arn
+        Rules:
+          - Id: to-dr
+            Status: Enabled
+            Prefix: records/
+            Destination:
+              Bucket: !GetAtt Logs.Arn
+              StorageClass: GLACIER
+              EncryptionConfiguration: {ReplicaKmsKeyID: "arn:aws:kms:eu-west-1:123456789012:key/2222"}
+      Tags: [{Key: owner, Value: records}, {Key: data-class, Value: confidential}]
+      NotificationConfiguration:
+        EventBridgeConfiguration: {EventBridgeEnabled: true}
+        QueueConfigurations:
+          - Queue: "arn:aws:sqs:eu-central-1:123456789012:new-records"
+            Event: "s3:ObjectCreated:*"
+            Filter: {S3Key: {Rules: [{Name: prefix, Value: in/}, {Name: suffix, Value: .pdf}]}}
+      MetricsConfigurations:
+        - Id: EntireBucket
+        - Id: inbox
+          Prefix: in/
+          TagFilters: [{Key: team, Value: records}]
+  SelfLogging:
+    Type: AWS::S3::Bucket
+    Properties:
+      BucketName: amply-self
+      LoggingConfiguration: {}
+"""
+
+
+def test_import_maps_every_cloudformation_property_of_the_new_controls(tmp_path: Path) -> None:
+    from auditor.spec import load_specs
+
+    template = tmp_path / "stack.yaml"
+    template.write_text(TEMPLATE)
+    out = tmp_path / "specs"
+    result = CliRunner().invoke(main, ["import", str(template), "--region", REGION, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    raw = {e.name: e for e in load_specs([out]).buckets}
+
+    vault = yaml.safe_load((out / "amply-vault.yaml").read_text())["buckets"][0]
+    assert vault["logging"] == {"target_bucket": "amply-logs", "target_prefix": "vault/"}
+    assert vault["object_lock"] == {"mode": "COMPLIANCE", "years": 7}
+    assert vault["replication"] == [{
+        "id": "to-dr", "status": "Enabled", "destination_bucket": "amply-logs", "storage_class": "GLACIER",
+        "replica_kms_key": "arn:aws:kms:eu-west-1:123456789012:key/2222", "prefix": "records/"}]
+    assert vault["tags"] == {"required": {"owner": "records", "data-class": "confidential"}}
+    assert vault["notifications"] == {"event_bridge": True, "queues": [{
+        "arn": "arn:aws:sqs:eu-central-1:123456789012:new-records", "events": ["s3:ObjectCreated:*"],
+        "prefix": "in/", "suffix": ".pdf"}]}
+    assert vault["request_metrics"] == [{"id": "EntireBucket"},
+                                        {"id": "inbox", "prefix": "in/", "tags": {"team": "records"}}]
+    # Without DestinationBucketName CloudFormation has the bucket log into itself.
+    assert raw["amply-self"].want("logging").target_bucket == "amply-self"
+
+
+def test_init_describes_the_new_controls_so_that_an_audit_passes(server: str, tmp_path: Path) -> None:
+    s3, s3control, cloudtrail = client(server, "s3"), client(server, "s3control"), client(server, "cloudtrail")
+    s3.create_bucket(Bucket="amply-logs", CreateBucketConfiguration=LOCATION)
+    s3.put_bucket_acl(Bucket="amply-logs", ACL="log-delivery-write")
+    s3.create_bucket(Bucket="amply-vault", CreateBucketConfiguration=LOCATION, ObjectLockEnabledForBucket=True)
+    s3.put_object_lock_configuration(Bucket="amply-vault", ObjectLockConfiguration={
+        "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Years": 1}}})
+    s3.put_bucket_logging(Bucket="amply-vault", BucketLoggingStatus={
+        "LoggingEnabled": {"TargetBucket": "amply-logs", "TargetPrefix": "vault/"}})
+    s3.put_bucket_tagging(Bucket="amply-vault", Tagging={"TagSet": [{"Key": "owner", "Value": "records"}]})
+    s3control.create_access_point(AccountId=ACCOUNT, Name="records-vpc", Bucket="amply-vault",
+                                  VpcConfiguration={"VpcId": "vpc-0abc1234"})
+    cloudtrail.create_trail(Name="main", S3BucketName="amply-logs", IsMultiRegionTrail=True)
+    cloudtrail.start_logging(Name="main")
+    cloudtrail.put_event_selectors(TrailName="main", EventSelectors=[{
+        "ReadWriteType": "WriteOnly", "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}]}])
+    out = tmp_path / "specs"
+    result = CliRunner().invoke(main, ["init", "--endpoint-url", server, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    vault = yaml.safe_load((out / "amply-vault.yaml").read_text())["buckets"][0]
+    assert vault["object_lock"] == {"mode": "GOVERNANCE", "years": 1}
+    assert vault["logging"] == {"target_bucket": "amply-logs", "target_prefix": "vault/"}
+    assert vault["tags"] == {"required": {"owner": "records"}}
+    assert vault["data_events"] == {"read": False, "write": True}
+    assert [p["name"] for p in vault["access_points"]] == ["records-vpc"]
+    code, report = audit(server, tmp_path, (out / "amply-vault.yaml").read_text(), "--bucket", "amply-vault")
+    assert [r for r in report["results"] if r["status"] != "pass"] == []
+    assert code == 0
