@@ -114,13 +114,29 @@ def permissions_policy(specs: SpecSet | None = None) -> dict[str, object]:
     else:
         facets = {f for entry in specs.entries for f in facets_needed(entry)}
     facets.add(Facet.LOCATION)  # to find the region of buckets the listing gives none for
-    actions = {a for f in facets for a in FACETS[f].iam_actions} | {c.iam_action for c in RUN_CALLS}
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Sid": "S3AuditReadOnly", "Effect": "Allow", "Action": sorted(actions), "Resource": "*"}
-        ],
-    }
+    control_plane = {a for f in facets if not FACETS[f].data_plane for a in FACETS[f].iam_actions}
+    data_plane = {a for f in facets if FACETS[f].data_plane for a in FACETS[f].iam_actions}
+    statements: list[dict[str, object]] = [{"Sid": "S3AuditReadOnly", "Effect": "Allow", "Resource": "*",
+                                            "Action": sorted(control_plane | {c.iam_action for c in RUN_CALLS})}]
+    if data_plane:
+        # Object metadata is data-plane read: grant it apart, so it can be limited to the
+        # buckets (and keys) the specs name.
+        statements.append({"Sid": "S3AuditObjectMetadataRead", "Effect": "Allow", "Resource": "*",
+                           "Action": sorted(data_plane)})
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def data_plane_note(specs: SpecSet | None = None) -> str | None:
+    """What `permissions` says beside the policy when a control reads object data."""
+    controls = CONTROLS if specs is None else [c for c in CONTROLS if any(
+        c.key in e.stated() and c.scope is e.scope for e in specs.entries)]
+    readers = [c for c in controls if any(FACETS[f].data_plane for f in c.reads)]
+    if not readers:
+        return None
+    actions = sorted({a for c in readers for f in c.reads if FACETS[f].data_plane for a in FACETS[f].iam_actions})
+    names = ", ".join(f"`{c.key}`" for c in readers)
+    return (f"note: {names} needs data-plane read ({', '.join(actions)}): it reads object metadata "
+            "(HeadObject, ListObjectsV2), not only bucket configuration (statement S3AuditObjectMetadataRead)")
 
 
 # --------------------------------------------------------------------------- frameworks

@@ -67,6 +67,10 @@ def explain(rule_id: str) -> None:
 @pack_option
 def permissions(specs: tuple[Path, ...], packs: tuple[str, ...]) -> None:
     """Print the least-privilege IAM policy the audit of these specs (and packs) needs."""
-    from auditor.catalog import permissions_policy
+    from auditor.catalog import data_plane_note, permissions_policy
 
-    click.echo(json.dumps(permissions_policy(load(specs, packs)), indent=2))
+    loaded = load(specs, packs)
+    click.echo(json.dumps(permissions_policy(loaded), indent=2))
+    note = data_plane_note(loaded)
+    if note:
+        click.echo(note, err=True)  # stdout stays a policy document to pipe into IAM

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
+from auditor.collect import parse
 from auditor.collect.aws import AwsConfig, Clients
+from auditor.collect.composite import read_access_points, read_objects, read_role, read_trails
 from auditor.collect.facets import CALLER_IDENTITY, FACETS, LIST_BUCKETS, FacetSpec
-from auditor.collect.read import GONE_CODES, call, failure
-from auditor.collect.readers import ReadContext
+from auditor.collect.read import GONE_CODES, call, client_caller, failure, paged
 from auditor.model import (
     AccountState,
     AwsFailure,
@@ -25,7 +26,10 @@ from auditor.model import (
     FacetValue,
     KmsKey,
     KmsKeys,
+    ObjectQuery,
+    PrincipalState,
     ReplicationRule,
+    Role,
     Unreadable,
 )
 from auditor.shapes import kms_region
@@ -33,7 +37,7 @@ from auditor.shapes import kms_region
 __all__ = ["AwsConfig", "Clients", "Collector", "Listing", "Target", "collect", "unreachable_state"]
 
 # Facets the collector assembles itself rather than by one call on the bucket.
-_SPECIAL = frozenset({Facet.LOCATION, Facet.KMS_KEYS})
+_SPECIAL = frozenset({Facet.LOCATION, Facet.KMS_KEYS, Facet.OBJECTS, Facet.ACCESS_POINTS})
 _KEY_ARN_PREFIX = "arn:aws:kms:"
 
 
@@ -46,6 +50,7 @@ class Target:
     region: str | None = None
     facets: frozenset[Facet] = frozenset()
     kms_refs: tuple[str, ...] = ()
+    objects: tuple[ObjectQuery, ...] = ()  # what the objects facet reads (from the spec)
 
 
 # botocore's names for "could not talk to the endpoint at all" (after its retries).
@@ -74,6 +79,8 @@ class Collector:
     _account: str | AwsFailure | None = None
     _account_block: dict[tuple[Facet, str], FacetValue] = field(default_factory=dict)
     _keys: dict[tuple[str | None, str], str | None | Unreadable] = field(default_factory=dict)
+    _regional: dict[tuple[Facet, str | None], FacetValue] = field(default_factory=dict)
+    _region_locks: dict[tuple[Facet, str | None], threading.Lock] = field(default_factory=dict)
 
     def list_buckets(self) -> Listing:
         """Every bucket of the account, with its region where ListBuckets reports it."""
@@ -119,23 +126,37 @@ class Collector:
         if Facet.LOCATION in target.facets:
             values[Facet.LOCATION] = location
         for facet in sorted(f for f in target.facets - _SPECIAL if FACETS[f].scope == "bucket"):
-            value = self._bucket_facet(FACETS[facet], region, target.name, account)
+            value = self._read(FACETS[facet], region, Bucket=target.name)
             if isinstance(value, Unreadable) and value.code in GONE_CODES:
                 return BucketState(target.name, account_id, region, exists=False)
             values[facet] = value
         for facet in sorted(f for f in target.facets if FACETS[f].scope == "account"):
             values[facet] = self._account_facet(facet, account)
+        for facet in sorted(f for f in target.facets if FACETS[f].scope == "region"):
+            values[facet] = self._regional_facet(facet, region, target.name)
+        if Facet.ACCESS_POINTS in target.facets:
+            values[Facet.ACCESS_POINTS] = self._access_points(target.name, region, account)
         if Facet.KMS_KEYS in target.facets:
             values[Facet.KMS_KEYS] = self._kms_keys(target, tuple(values.values()), region)
+        if Facet.OBJECTS in target.facets:
+            values[Facet.OBJECTS] = self._objects(target, region)
         return BucketState(target.name, account_id, region, True, tuple(values.items()))
 
-    def _bucket_facet(self, spec: FacetSpec, region: str | None, bucket: str,
-                      account: str | AwsFailure) -> FacetValue:
-        if spec.params == "bucket":
-            return self._read(spec, region, Bucket=bucket)
-        if isinstance(account, AwsFailure):  # S3 Control calls name the account
-            return Unreadable(spec.facet, account.api, account.code, account.message)
-        return self._read(spec, region, Bucket=bucket, AccountId=account)
+    def principal(self, role: str, facets: frozenset[Facet]) -> PrincipalState:
+        """One IAM role of this account (by name) and its policies; never raises."""
+        account = self.account_id()
+        account_id = account if isinstance(account, str) else ""
+        arn = f"arn:aws:iam::{account_id or '?'}:role/{role}"
+        if Facet.ROLE not in facets:
+            return PrincipalState(role, account_id, arn)
+        spec = FACETS[Facet.ROLE]
+        if isinstance(account, AwsFailure):
+            failed = Unreadable(Facet.ROLE, account.api, account.code, account.message)
+            return PrincipalState(role, "", arn, ((Facet.ROLE, failed),))
+        value = self._parsed(spec, read_role(client_caller(self.clients.client(spec.service)), role))
+        if isinstance(value, Role) and value.arn:
+            arn = value.arn
+        return PrincipalState(role, account_id, arn, ((Facet.ROLE, value),))
 
     def _region(self, target: Target) -> tuple[str | None, FacetValue]:
         if target.region:
@@ -144,10 +165,15 @@ class Collector:
         return (location if isinstance(location, str) else None), location
 
     def _read(self, spec: FacetSpec, region: str | None, **params: Any) -> FacetValue:
-        if spec.reader is not None:
-            raw = spec.reader(ReadContext(self.clients.client, spec, spec.service, region, params))
+        client = self.clients.client(spec.service, region)
+        params = {**dict(spec.params), **params}
+        if spec.pages is not None:
+            raw = paged(client_caller(client), spec, spec.pages, **params)
         else:
-            raw = call(self.clients.client(spec.service, region), spec, **params)
+            raw = call(client, spec, **params)
+        return self._parsed(spec, raw)
+
+    def _parsed(self, spec: FacetSpec, raw: Any) -> FacetValue:
         if isinstance(raw, AwsFailure):
             return Unreadable(spec.facet, raw.api, raw.code, raw.message)
         try:
@@ -161,11 +187,43 @@ class Collector:
         spec = FACETS[facet]
         if isinstance(account, AwsFailure):
             return Unreadable(facet, account.api, account.code, account.message)
-        params = {"AccountId": account} if spec.params == "account" else {}
         with self._lock:
             if (facet, account) not in self._account_block:
-                self._account_block[facet, account] = self._read(spec, None, **params)
+                self._account_block[facet, account] = (
+                    self._trails(spec) if facet is Facet.TRAILS else self._read(spec, None, AccountId=account))
             return self._account_block[facet, account]
+
+    def _trails(self, spec: FacetSpec) -> FacetValue:
+        def caller(region: str | None) -> Any:
+            return client_caller(self.clients.client(spec.service, region))
+
+        return self._parsed(spec, read_trails(caller, None))
+
+    def _access_points(self, bucket: str, region: str | None, account: str | AwsFailure) -> FacetValue:
+        spec = FACETS[Facet.ACCESS_POINTS]
+        if isinstance(account, AwsFailure):  # S3 Control calls name the account
+            return Unreadable(spec.facet, account.api, account.code, account.message)
+        caller = client_caller(self.clients.client(spec.service, region))
+        return self._parsed(spec, read_access_points(caller, account, bucket))
+
+    def _regional_facet(self, facet: Facet, region: str | None, bucket: str) -> FacetValue:
+        """A region-wide listing (CloudWatch alarms), read once per region and run, and the part
+        of it about this bucket."""
+        key = (facet, region)
+        with self._lock:
+            lock = self._region_locks.setdefault(key, threading.Lock())
+        with lock:  # the first bucket of a region reads; the others wait for its answer
+            if key not in self._regional:
+                self._regional[key] = self._read(FACETS[facet], region)
+            value = self._regional[key]
+        if isinstance(value, tuple) and facet is Facet.ALARMS:
+            return parse.bucket_alarms(value, bucket)  # type: ignore[arg-type]
+        return value
+
+    def _objects(self, target: Target, region: str | None) -> FacetValue:
+        spec = FACETS[Facet.OBJECTS]
+        caller = client_caller(self.clients.client(spec.service, region))
+        return self._parsed(spec, read_objects(caller, target.name, target.objects))
 
     def _kms_keys(self, target: Target, values: tuple[FacetValue, ...],
                   region: str | None) -> FacetValue:

@@ -12,6 +12,7 @@ from typing import Any
 from auditor.controls import (
     access_points,
     account_public_access_block,
+    alarms,
     cors,
     cross_account,
     data_events,
@@ -25,7 +26,9 @@ from auditor.controls import (
     notifications,
     object_acls,
     object_lock,
+    objects,
     ownership,
+    principals,
     public_access,
     public_access_block,
     region,
@@ -48,8 +51,9 @@ CONTROLS: tuple[Control, ...] = tuple(m.CONTROL for m in (
     exists, managed, region, versioning, encryption, public_access_block, ownership, object_acls,
     public_access, tls_only, min_tls_version, cross_account, lifecycle, cors, website, logging,
     object_lock, mfa_delete, replication, tags, notifications, access_points,
-    request_metrics, data_events,
+    request_metrics, data_events, objects, alarms,
     account_public_access_block,
+    principals,
 ))
 
 
@@ -83,7 +87,8 @@ def find(name: str) -> Control | None:
     found = by_id(name)
     if found is not None:
         return found
-    return _BY_KEY.get((Scope.BUCKET, name)) or _BY_KEY.get((Scope.ACCOUNT, name))
+    return (_BY_KEY.get((Scope.BUCKET, name)) or _BY_KEY.get((Scope.ACCOUNT, name))
+            or _BY_KEY.get((Scope.PRINCIPAL, name)))
 
 
 def stated_controls(scope: Scope) -> Iterator[Control]:

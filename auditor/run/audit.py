@@ -15,8 +15,18 @@ from datetime import UTC, datetime
 from auditor import __version__
 from auditor.collect import Clients, Collector, Listing, collect, unreachable_state
 from auditor.collect.accounts import AccountFailure, open_accounts
-from auditor.engine import account_results, evaluate, facets_needed, run_error
-from auditor.model import AwsFailure, BucketState, Report, Result, Scope, SpecSet
+from auditor.engine import account_results, evaluate, facets_needed, principal_results, run_error
+from auditor.model import (
+    AwsFailure,
+    BucketState,
+    Facet,
+    PrincipalState,
+    Report,
+    Result,
+    Scope,
+    SpecSet,
+    Unreadable,
+)
 from auditor.run.history import Baseline, apply_baseline, load_baseline, previous_report
 from auditor.run.options import AuditOptions
 from auditor.run.plan import Job, plan, restrict
@@ -89,7 +99,8 @@ def run_audit(
     results = list(evaluate(zip((j.spec for j in jobs), states)))
     if shard is None or shard.first:  # account-level results once, not once per shard
         results[:0] = [*account_errors, *(_listing_error(c, listing.error) for c, listing in listings if listing.error),
-                       *_account_results(specs, collectors, options.controls)]
+                       *_account_results(specs, collectors, options.controls),
+                       *([] if options.buckets else _principal_results(specs, collectors, options.controls))]
     now = (options.now.replace(tzinfo=UTC) if options.now else None) or datetime.now(UTC)
     waived, unused = apply_waivers(results, specs.waivers, now.date())
     ids = [c.account_id() for c in collectors]
@@ -121,6 +132,39 @@ def _account_results(specs: SpecSet, collectors: Sequence[Collector],
             continue
         entry = restrict(entry, controls)
         out += account_results(entry, collector.account(facets_needed(entry)))
+    return out
+
+
+def role_name(role: str) -> tuple[str, str | None]:
+    """A spec's `role:` as (role name, the account an ARN pins it to, or None)."""
+    if not role.startswith("arn:"):
+        return role, None
+    return role.rsplit("/", 1)[-1], role.split(":")[4]
+
+
+def _principal_results(specs: SpecSet, collectors: Sequence[Collector],
+                       controls: Sequence[str]) -> list[Result]:
+    """Principal-scope results. A role given by ARN is judged in its account; one given by name,
+    like a bucket, in each opened account that holds it, and is one drift when none does.
+    (Not with --bucket: a run narrowed to some buckets judges no roles.)"""
+    out: list[Result] = []
+    opened = {a: c for c in collectors if isinstance(a := c.account_id(), str) and a}
+    for spec in specs.principals:
+        entry = restrict(spec, controls)
+        if not entry.wants or entry.name is None:
+            continue
+        name, pinned = role_name(entry.name)
+        if pinned is not None and pinned not in opened:
+            why = f"account {pinned} of role {entry.name} is not one of the accounts this run audits"
+            failed = Unreadable(Facet.ROLE, "(run)", "AccountNotAudited", why)
+            state = PrincipalState(name, pinned, entry.name, tuple((f, failed) for f in facets_needed(entry)))
+            out += principal_results(entry, state)
+            continue
+        states = [c.principal(name, facets_needed(entry)) for a, c in opened.items()
+                  if pinned is None or pinned == a]
+        held = [s for s in states if not s.has(Facet.ROLE) or s.facet(Facet.ROLE) is not None]
+        for state in held or states[:1]:  # nowhere to be found: one "does not exist" drift
+            out += principal_results(entry, state)
     return out
 
 

@@ -1,6 +1,6 @@
 """Facets read with several calls (pages, per-item details, other regions), through the real
-Collector with botocore Stubber answers: every call is the one AWS documents, and one failed
-call fails the facet."""
+Collector with botocore Stubber answers (botocore checks every request and answer against
+the API model): every call is the one AWS documents, and one failed call fails the facet."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from contextlib import ExitStack
 from typing import Any
 
 import pytest
-from botocore.stub import ANY, Stubber
+from botocore.stub import Stubber
 
 from auditor.collect import Collector, Target
 from auditor.collect.aws import AwsConfig, Clients
@@ -179,18 +179,6 @@ def test_a_key_spelled_as_the_bucket_spells_it_needs_no_lookup(stubs: Stubs) -> 
     assert found[Facet.ENCRYPTION] == Encryption("aws:kms", "alias/k")
     assert found[Facet.KMS_KEYS] == KmsKeys()
     stubs.done()
-
-
-def test_an_endpoint_that_always_pages_fails_instead_of_looping(stubs: Stubs, monkeypatch: pytest.MonkeyPatch) -> None:
-    from auditor.collect import readers
-
-    monkeypatch.setattr(readers, "MAX_PAGES", 3)
-    for _ in range(3):
-        stubs.add("s3", "list_bucket_metrics_configurations",
-                  {"IsTruncated": True, "NextContinuationToken": "again", "MetricsConfigurationList": []},
-                  {"Bucket": BUCKET, "ContinuationToken": ANY} if _ else {"Bucket": BUCKET})
-    found = _read(stubs, Facet.REQUEST_METRICS)[Facet.REQUEST_METRICS]
-    assert isinstance(found, Unreadable) and found.code == "TooManyPages"
 
 
 def test_mfa_delete_is_read_from_get_bucket_versioning(stubs: Stubs) -> None:
