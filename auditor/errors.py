@@ -18,12 +18,12 @@ class SpecProblem:
     column: int
     key: str  # the key path as people read it: buckets[0].lifecycle[1].id
     message: str
-    level: str = "error"  # "warning": reported, but the spec still loads
+    level: str = "error"  # "warning", "note": reported, but the spec still loads
     path: tuple[str | int, ...] = ()  # the same key path, for programs: ("buckets", 0, ...)
 
     def __str__(self) -> str:
         key = f"{self.key}: " if self.key else ""
-        tag = "warning: " if self.level == "warning" else ""
+        tag = "" if self.level == "error" else f"{self.level}: "
         return f"{self.file}:{self.line}:{self.column}: {tag}{key}{self.message}"
 
 

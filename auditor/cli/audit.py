@@ -14,6 +14,7 @@ from auditor.cli.options import (
     aws_options,
     fail_on_option,
     output_options,
+    pack_option,
     quiet_option,
     specs_option,
     targets,
@@ -87,6 +88,7 @@ def _control_keys() -> list[str]:
 
 @click.command()
 @specs_option
+@pack_option
 @output_options
 @click.option("--profile", "profiles", multiple=True, metavar="NAME",
               help="AWS profile (default: the standard credentials chain); repeat for several accounts.")
@@ -134,7 +136,7 @@ def audit(**params: Any) -> None:
     from auditor.run.audit import baseline_for, run_audit
     from auditor.run.history import keep
 
-    specs = load(params["specs"])
+    specs = load(params["specs"], params["packs"])
     try:
         options = _options(params)
         baseline = baseline_for(options)

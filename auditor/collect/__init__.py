@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from auditor.collect import parse
 from auditor.collect.aws import AwsConfig, Clients
-from auditor.collect.composite import read_objects, read_role
+from auditor.collect.composite import read_access_points, read_objects, read_role, read_trails
 from auditor.collect.facets import CALLER_IDENTITY, FACETS, LIST_BUCKETS, FacetSpec
 from auditor.collect.read import call, client_caller, failure, paged
 from auditor.model import (
@@ -24,10 +24,12 @@ from auditor.model import (
     KmsKeys,
     ObjectQuery,
     PrincipalState,
+    ReplicationRule,
     Role,
     Skip,
     Unreadable,
 )
+from auditor.shapes import kms_region
 
 __all__ = ["AwsConfig", "Clients", "Collector", "Listing", "Target", "collect", "failed_state",
            "unreachable_state"]
@@ -194,10 +196,23 @@ class Collector:
         spec = FACETS[facet]
         if isinstance(account, AwsFailure):
             return Unreadable(facet, account.api, account.code, account.message)
-        value = self._single(("facet", facet, account), lambda: _parsed(spec, call(
-            self.clients.client(spec.service), spec, AccountId=account)))
+        value = self._single(("facet", facet, account), lambda: (
+            self._trails(spec) if facet is Facet.TRAILS else self._read(spec, None, AccountId=account)))
         result: FacetValue = _unreadable(facet, value)
         return result
+
+    def _trails(self, spec: FacetSpec) -> FacetValue:
+        def caller(region: str | None) -> Any:
+            return client_caller(self.clients.client(spec.service, region))
+
+        return _parsed(spec, read_trails(caller, None))
+
+    def access_points(self, bucket: str, region: str | None, account: str | AwsFailure) -> FacetValue:
+        spec = FACETS[Facet.ACCESS_POINTS]
+        if isinstance(account, AwsFailure):  # S3 Control calls name the account
+            return Unreadable(spec.facet, account.api, account.code, account.message)
+        caller = client_caller(self.clients.client(spec.service, region))
+        return _parsed(spec, read_access_points(caller, account, bucket))
 
     def regional_facet(self, facet: Facet, region: str | None, bucket: str) -> FacetValue:
         """A region-wide listing (CloudWatch alarms), read once per region and run (single
@@ -214,18 +229,21 @@ class Collector:
         caller = client_caller(self.clients.client(spec.service, region))
         return _parsed(spec, read_objects(caller, target.name, target.objects))
 
-    def kms_keys(self, target: Target, encryption: FacetValue, region: str | None) -> FacetValue:
-        if not isinstance(encryption, Encryption) or not encryption.algorithm.startswith("aws:kms"):
-            return KmsKeys()
-        refs = dict.fromkeys([*target.kms_refs, encryption.kms_key or "alias/aws/s3"])
-        if len(refs) < 2:
-            return KmsKeys()  # the spec spells the key exactly as the bucket does
+    def kms_keys(self, target: Target, values: tuple[FacetValue, ...],
+                  region: str | None) -> FacetValue:
+        """Resolve the spec's key references and the keys the bucket uses, in the region of
+        each live key; nothing at all when the spec spells every key as the bucket does."""
+        live = live_kms_refs(values, region)
         keys = []
-        for ref in refs:
-            arn = self._resolve_key(ref, region)
-            if isinstance(arn, Unreadable):
-                return arn
-            keys.append(KmsKey(ref, arn))
+        for where in dict.fromkeys(r for _, r in live):
+            refs = dict.fromkeys([*target.kms_refs, *(ref for ref, r in live if r == where)])
+            if len(refs) < 2:
+                continue  # the spec spells the key exactly as the bucket does
+            for ref in refs:
+                arn = self._resolve_key(ref, where or region)
+                if isinstance(arn, Unreadable):
+                    return arn
+                keys.append(KmsKey(ref, arn, where))
         return KmsKeys(tuple(keys))
 
     def _resolve_key(self, ref: str, region: str | None) -> str | None | Unreadable:
@@ -289,6 +307,23 @@ def _paged_listing(client: Any) -> tuple[tuple[str, str | None], ...]:
         for b in client.list_buckets().get("Buckets", []):
             found.setdefault(b["Name"], b.get("BucketRegion"))
     return tuple(found.items())
+
+
+def live_kms_refs(values: tuple[FacetValue, ...], region: str | None) -> list[tuple[str, str | None]]:
+    """(key reference, region or None for the bucket's own) of every KMS key the read
+    facets show the bucket using: default encryption's, and each replication rule's replica
+    key (which lives in the destination's region)."""
+    found: list[tuple[str, str | None]] = []
+    for value in values:
+        if isinstance(value, Encryption) and value.algorithm.startswith("aws:kms"):
+            # aws:kms without a key id is the AWS-managed key for S3.
+            found.append((value.kms_key or "alias/aws/s3", None))
+        if isinstance(value, tuple):
+            for rule in value:
+                if isinstance(rule, ReplicationRule) and rule.replica_kms_key:
+                    where = kms_region(rule.replica_kms_key)
+                    found.append((rule.replica_kms_key, None if where == region else where))
+    return list(dict.fromkeys(found))
 
 
 def unreachable_state(target: Target, error: AwsFailure) -> BucketState:

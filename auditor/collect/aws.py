@@ -126,10 +126,10 @@ def _refuse_other_documents(operation_model: Any, response_dict: Any, **_: Any) 
         raise MalformedResponse(message=f"HTTP {status} with an empty body where a <{root}> "
                                         "document was expected")
     if body:
-        from auditor.collect.xmldoc import accepted_roots, root_of
+        from auditor.collect.xmldoc import is_document, root_of
 
         found = root_of(body)
-        if found not in accepted_roots(root, operation_model.name):
+        if not is_document(found, root, operation_model.name):
             raise MalformedResponse(message=f"HTTP {status} where a <{root}> document was expected: {found}")
 
 

@@ -54,6 +54,7 @@ THROTTLING_CODES = frozenset({"SlowDown", "Throttling", "ThrottlingException", "
                               "TooManyRequestsException", "503"})
 _KEEP_HEADERS = ("User-Agent",)
 PROBE_HEADER = "x-s3audit-probe"
+_UNANSWERED = object()
 _probe = threading.local()
 
 
@@ -122,6 +123,10 @@ class LeanReader:
         client = self._clients.client("s3", region)
         if not VIRTUAL_HOSTABLE.match(bucket):
             return call(client, spec, Bucket=bucket)
+        answered = self._answered_before_call(client, spec, bucket)
+        if answered is not _UNANSWERED:
+            found: Mapping[str, Any] | None | AwsFailure = answered
+            return found
         try:
             url, headers, document = self._template(client, spec, region)
         except NoCredentialsError as exc:
@@ -130,6 +135,28 @@ class LeanReader:
         if isinstance(raw, AwsFailure) and raw.code in REDIRECT_CODES:
             return call(client, spec, Bucket=bucket)
         return raw
+
+    def _answered_before_call(self, client: Any, spec: FacetSpec, bucket: str) -> Any:
+        """What botocore's own `before-parameter-build` and `before-call` handlers say, as a
+        client call would ask them: the read-only guard, and a botocore Stubber's recorded
+        answer (tests read through this path with recorded answers)."""
+        events = client.meta.events
+        model = client.meta.service_model.operation_model(spec.api)
+        service = model.service_model.service_id.hyphenize()
+        params = {"Bucket": bucket}
+        context = {"input_params": params}  # as botocore's request context carries them
+        events.emit(f"before-parameter-build.{service}.{spec.api}", params=params, model=model, context=context)
+        request = {"method": "GET", "url_path": "", "query_string": {}, "headers": {}, "body": b"",
+                   "context": context}
+        _, response = events.emit_until_response(
+            f"before-call.{service}.{spec.api}", model=model, params=request, request_signer=None,
+            context=context)
+        if response is None:
+            return _UNANSWERED
+        http, parsed = response
+        if http.status_code < 300:
+            return dict(parsed)
+        return _final(spec, parsed, None)
 
     def _template(self, client: Any, spec: FacetSpec, region: str | None) -> tuple[str, dict[str, str], Document]:
         key = (region or "", spec.api)

@@ -118,8 +118,11 @@ class BucketRead:
         spec = FACETS[facet]
         if facet is Facet.LOCATION:
             return self.collector.read(spec, None, self.target.name)
-        if facet is Facet.KMS_KEYS:
-            return self.collector.kms_keys(self.target, self._values.get(Facet.ENCRYPTION), self._region)
+        if facet is Facet.KMS_KEYS:  # the keys every other facet shows the bucket using
+            others = tuple(v for f, v in sorted(self._values.items()) if f is not Facet.KMS_KEYS)
+            return self.collector.kms_keys(self.target, others, self._region)
+        if facet is Facet.ACCESS_POINTS:
+            return self.collector.access_points(self.target.name, self._region, self._account)
         if facet is Facet.OBJECTS:
             return self.collector.objects(self.target, self._region)
         if spec.scope == "account":
@@ -162,8 +165,8 @@ class BucketRead:
         while settled:
             settled, out = False, []
             for facet in sorted(wanted - values.keys()):
-                if facet is Facet.KMS_KEYS:
-                    if Facet.ENCRYPTION in values or Facet.ENCRYPTION not in wanted:
+                if facet is Facet.KMS_KEYS:  # last: its keys come from the other facets
+                    if wanted - values.keys() == {Facet.KMS_KEYS}:
                         out.append(facet)
                     continue
                 skips = self._skips.get(facet)

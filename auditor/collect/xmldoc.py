@@ -111,7 +111,7 @@ class Document:
 
     def __init__(self, output_shape: Any, root: str | None, api: str = "") -> None:
         self.root = root
-        self.roots = accepted_roots(root, api)
+        self.api = api
         payload: str | None = output_shape.serialization.get("payload") if output_shape is not None else None
         self.payload = payload
         member = output_shape.members[payload] if payload else None
@@ -128,7 +128,7 @@ class Document:
         except ElementTree.ParseError as exc:
             raise NotTheDocument(f"not XML ({exc}): {excerpt(body)}") from None
         tag = _local(root.tag)
-        if self.root is not None and tag not in self.roots:
+        if not is_document(tag, self.root, self.api):
             raise NotTheDocument(f"a <{tag}> document where <{self.root}> was expected: {excerpt(body)}")
         assert self.plan is not None
         if not self.payload and tag in self.plan.members:
@@ -139,10 +139,15 @@ class Document:
         return {self.payload: parsed} if self.payload else parsed
 
 
-def accepted_roots(root: str | None, api: str) -> frozenset[str]:
-    """The root elements that are this operation's document: AWS's, and the `<ApiResponse>`
-    wrapper that moto 5.2's serialiser writes (botocore reads both alike)."""
-    return frozenset({root, f"{api}Response", f"{api}Result"} if root else ())
+def is_document(tag: str, root: str | None, api: str) -> bool:
+    """Whether a root element is this operation's document: AWS's own, or the `<...Response>`
+    wrapper moto 5.2's serialiser writes (`GetBucketNotificationResponse` for
+    GetBucketNotificationConfiguration); botocore reads both alike. An HTML page or another
+    operation's document is neither."""
+    if root is None or tag == root:
+        return True
+    verb = next((v for v in ("Get", "List") if api.startswith(v)), None)
+    return verb is not None and tag.startswith(verb) and tag.endswith(("Response", "Result"))
 
 
 def root_of(body: bytes) -> str:

@@ -61,6 +61,24 @@ ANSWERS = {
                         "</HttpRedirectCode></Redirect></RoutingRule></RoutingRules></WebsiteConfiguration>",
     "GetBucketLocation": f"<LocationConstraint {NS}>eu-central-1</LocationConstraint>",
     "GetBucketPolicy": '{"Version":"2012-10-17","Statement":[]}',
+    "GetBucketLogging": f"<BucketLoggingStatus {NS}><LoggingEnabled><TargetBucket>logs</TargetBucket>"
+                        "<TargetPrefix>s3/</TargetPrefix></LoggingEnabled></BucketLoggingStatus>",
+    "GetObjectLockConfiguration": f"<ObjectLockConfiguration {NS}><ObjectLockEnabled>Enabled</ObjectLockEnabled>"
+                                  "<Rule><DefaultRetention><Mode>GOVERNANCE</Mode><Days>30</Days>"
+                                  "</DefaultRetention></Rule></ObjectLockConfiguration>",
+    "GetBucketReplication": f"<ReplicationConfiguration {NS}><Role>arn:aws:iam::1:role/r</Role><Rule><ID>a</ID>"
+                            "<Priority>1</Priority><Status>Enabled</Status><Filter><Prefix>x/</Prefix></Filter>"
+                            "<Destination><Bucket>arn:aws:s3:::dst</Bucket><EncryptionConfiguration>"
+                            "<ReplicaKmsKeyID>arn:aws:kms:eu-west-1:1:key/k</ReplicaKmsKeyID>"
+                            "</EncryptionConfiguration></Destination><DeleteMarkerReplication><Status>Disabled"
+                            "</Status></DeleteMarkerReplication></Rule></ReplicationConfiguration>",
+    "GetBucketTagging": f"<Tagging {NS}><TagSet><Tag><Key>team</Key><Value>web</Value></Tag><Tag><Key>env</Key>"
+                        "<Value>prod</Value></Tag></TagSet></Tagging>",
+    "GetBucketNotificationConfiguration": (
+        f"<NotificationConfiguration {NS}><TopicConfiguration><Id>t</Id><Topic>arn:aws:sns:eu-central-1:1:t"
+        "</Topic><Event>s3:ObjectCreated:*</Event><Event>s3:ObjectRemoved:*</Event><Filter><S3Key><FilterRule>"
+        "<Name>prefix</Name><Value>in/</Value></FilterRule></S3Key></Filter></TopicConfiguration>"
+        "<EventBridgeConfiguration/></NotificationConfiguration>"),
 }
 
 
