@@ -145,7 +145,6 @@ class LeanReader:
         service = model.service_model.service_id.hyphenize()
         params = {"Bucket": bucket}
         context = {"input_params": params}  # as botocore's request context carries them
-        events.emit(f"before-parameter-build.{service}.{spec.api}", params=params, model=model, context=context)
         request = {"method": "GET", "url_path": "", "query_string": {}, "headers": {}, "body": b"",
                    "context": context}
         _, response = events.emit_until_response(
