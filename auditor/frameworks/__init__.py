@@ -186,7 +186,23 @@ def _by_control() -> dict[tuple[Scope, str], tuple[tuple[str, Requirement, Meets
 
 
 def requirement_ids(scope: Scope, key: str, want: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """framework name -> the requirement ids this control's spec value meets, in file order."""
+    """framework name -> the requirement ids this control's spec value meets, in file order.
+
+    Asked once per result: a glob baseline states one value for thousands of buckets, so
+    the answer is kept per (scope, key, value) where the value is hashable (it is a pure
+    function of them)."""
+    try:
+        return _cached_requirement_ids(scope, key, want)
+    except TypeError:  # an unhashable spec value: work it out
+        return _requirement_ids(scope, key, want)
+
+
+@functools.lru_cache(maxsize=4096, typed=True)
+def _cached_requirement_ids(scope: Scope, key: str, want: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    return _requirement_ids(scope, key, want)
+
+
+def _requirement_ids(scope: Scope, key: str, want: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
     out: dict[str, list[str]] = {}
     for name, req, meets in _by_control().get((scope, key), ()):
         if req.id not in out.get(name, []) and meets.satisfied(want):
