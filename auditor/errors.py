@@ -37,3 +37,8 @@ class SpecError(AuditorError):
 
 class CollectError(AuditorError):
     """The audit could not start at all (no credentials, no bucket listing)."""
+
+
+class InvocationError(AuditorError):
+    """A bad invocation (exit 2, nothing written), found once the run could look: a --bucket
+    that matches no bucket, an unknown profile, an endpoint or region that cannot be."""

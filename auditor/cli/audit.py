@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
-from auditor.cli.common import EXIT_INCOMPLETE, fail, load
+from auditor.cli.common import EXIT_DRIFT, EXIT_INCOMPLETE, fail, load
+from auditor.cli.invocation import check_profiles
 from auditor.cli.options import (
     aws_options,
     fail_on_option,
@@ -18,29 +21,94 @@ from auditor.cli.options import (
     specs_option,
     targets,
 )
-from auditor.cli.terminal import Progress, print_summary
-from auditor.errors import AuditorError
-from auditor.model import Report, Severity
+from auditor.cli.signals import Interrupt
+from auditor.cli.terminal import Progress, print_summary, safe_line
+from auditor.errors import AuditorError, InvocationError
+from auditor.model import Report, Severity, SpecSet
+from auditor.run.history import Baseline
 from auditor.run.options import AuditOptions, Outputs
 
 
 def finish(report: Report, outputs: Outputs, fail_on: Severity, quiet: bool,
-           exit_on_drift: bool = True) -> None:
-    """Write the reports, print the summary, exit with the run's code."""
+           exit_on_drift: bool = True, interrupt: Interrupt | None = None,
+           history: tuple[Path, int] | None = None) -> NoReturn:
+    """Write every report that can be written, print the summary last, exit with the run's code.
+
+    A target that cannot be written does not stop the others (nor the history): the run
+    exits 3 naming it. After a signal that came once every read had finished, 128 + its
+    number (the reports are complete; an interrupted read makes it 3).
+    """
     from auditor.engine import exit_code
+
+    written, failed = deliver_all(report, outputs.resolved())
+    if history is not None:
+        failed += keep_history(report, *history)
+    print_summary(report, [w for w in written if w != "-"], failed, quiet)
+    code = exit_code(report, fail_on)
+    if not exit_on_drift and code == EXIT_DRIFT:
+        code = 0
+    if failed:
+        code = EXIT_INCOMPLETE
+    if interrupt is not None and interrupt.signum is not None and code != EXIT_INCOMPLETE:
+        code = interrupt.exit_code  # every read had finished: the reports are complete
+    sys.exit(code)
+
+
+def deliver_all(report: Report, targets: tuple[tuple[str, str], ...]) -> tuple[list[str], list[str]]:
+    """(targets written, one message per target not written); a failure never stops the rest."""
     from auditor.report import deliver
 
+    written: list[str] = []
+    failed: list[str] = []
+    for name, target in targets:
+        try:
+            written += deliver(report, ((name, target),))
+        except AuditorError as exc:
+            failed.append(str(exc))
+            if target == "-":
+                _silence_stdout()
+    return written, failed
+
+
+def keep_history(report: Report, directory: Path, keep_count: int) -> list[str]:
+    """Add the report to the history directory; a message when it could not be."""
+    from auditor.run.history import keep
+
     try:
-        written = deliver(report, outputs.resolved())
-    except AuditorError as exc:  # the audit ran, but its report cannot be delivered
-        fail(str(exc))
-    if not quiet:
-        print_summary(report, [w for w in written if w != "-"])
-    code = exit_code(report, fail_on)
-    sys.exit(code if exit_on_drift or code != 1 else 0)
+        keep(report, directory, keep_count)
+    except (OSError, AuditorError) as exc:  # WriteError included
+        return [f"history {directory}: {exc}"]
+    return []
+
+
+def _silence_stdout() -> None:
+    # The reader of stdout has gone: the interpreter's own flush at exit would fail again
+    # ("Exception ignored ... BrokenPipeError"); point the descriptor at /dev/null.
+    with contextlib.suppress(Exception):
+        fd = sys.stdout.fileno()
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, fd)
+        os.close(null)
+
+
+def preflight(outputs: Outputs, history: Path | None) -> None:
+    """Every report target writable before the first AWS read; exit 2 naming each that is not."""
+    from auditor.files import unwritable
+
+    problems = [p for _, target in outputs.resolved() if (p := unwritable(target))]
+    if history is not None:
+        if history.exists() and not history.is_dir():
+            problems.append(f"--history {history} is not a directory")
+        elif (p := unwritable(history / ".s3audit-preflight")) is not None:
+            problems.append(f"--history: {p}")
+    for problem in problems[:-1]:
+        click.echo(f"s3audit: {safe_line(problem)}", err=True)
+    if problems:
+        fail(f"{safe_line(problems[-1])}; nothing audited")
 
 
 def _options(params: dict[str, Any]) -> AuditOptions:
+    from auditor.cli.invocation import region_from_environment
     from auditor.collect import AwsConfig
     from auditor.collect.accounts import ROLE_ARN, Role, read_roles_file
     from auditor.run.plan import parse_shard
@@ -64,7 +132,8 @@ def _options(params: dict[str, Any]) -> AuditOptions:
 
     return AuditOptions(
         specs=params["specs"],
-        aws=AwsConfig(region=params["region"], endpoint_url=params["endpoint_url"],
+        aws=AwsConfig(region=params["region"] or region_from_environment(),
+                      endpoint_url=params["endpoint_url"],
                       max_pool_connections=max(10, params["concurrency"] * 2)),
         accounts=Accounts(params["profiles"], tuple(roles), params["org_role"],
                           params["session_name"]),
@@ -87,7 +156,7 @@ def _control_keys() -> list[str]:
 @click.command()
 @specs_option
 @output_options
-@click.option("--profile", "profiles", multiple=True, metavar="NAME",
+@click.option("--profile", "profiles", multiple=True, metavar="NAME", callback=check_profiles,
               help="AWS profile (default: the standard credentials chain); repeat for several accounts.")
 @click.option("--role-arn", "role_arns", multiple=True, metavar="ARN",
               help="Audit the account of this role (assumed with STS); repeatable.")
@@ -126,31 +195,44 @@ def _control_keys() -> list[str]:
               help="Run as if at this UTC time (report time, waiver expiry); for replays and tests.")
 def audit(**params: Any) -> None:
     """Audit live buckets against the specs and write the drift reports."""
-    from auditor.run.audit import baseline_for, run_audit
-    from auditor.run.history import keep
+    from auditor.cli.invocation import check_environment
+    from auditor.run.audit import baseline_for
 
-    specs = load(params["specs"])
+    specs = load(params["specs"], quiet=params["quiet"])
     try:
+        check_environment(params["profiles"], params["region"], params["endpoint_url"])
         options = _options(params)
+        preflight(options.outputs, options.history)
         baseline = baseline_for(options)
     except AuditorError as exc:
         fail(str(exc))
+    history = (options.history, options.history_keep) if options.history is not None else None
+    with Interrupt() as interrupt:
+        report = _run(options, specs, baseline, interrupt)
+        finish(report, options.outputs, options.fail_on, options.quiet, interrupt=interrupt,
+               history=history)
+
+
+def _run(options: AuditOptions, specs: SpecSet, baseline: Baseline | None, interrupt: Interrupt) -> Report:
+    from dataclasses import replace
+
+    from auditor.run.audit import run_audit
+
     try:
         with Progress(enabled=not options.quiet and sys.stderr.isatty()) as progress:
-            report = run_audit(options, specs, baseline=baseline,
+            report = run_audit(options, specs, baseline=baseline, stop=interrupt.stop,
                                progress=progress.update if progress.enabled else None)
+    except InvocationError as exc:  # e.g. no bucket matches --bucket: nothing audited
+        fail(str(exc))
     except AuditorError as exc:
         fail(str(exc), EXIT_INCOMPLETE)
     except Exception as exc:
         if options.debug:
             traceback.print_exc()
         fail(f"audit failed: {type(exc).__name__}: {exc}", EXIT_INCOMPLETE)
-    if options.history is not None:
-        try:
-            keep(report, options.history, options.history_keep)
-        except OSError as exc:  # WriteError included
-            fail(f"history {options.history}: {exc}")
-    finish(report, options.outputs, options.fail_on, options.quiet)
+    if interrupt.stop.is_set() and interrupt.name:
+        report = replace(report, extra=(*report.extra, ("interrupted", interrupt.name)))
+    return report
 
 
 @click.command()

@@ -12,25 +12,30 @@ import click
 from auditor.errors import SpecError
 from auditor.model import SpecSet
 
-EXIT_BAD_INPUT, EXIT_INCOMPLETE = 2, 3
+EXIT_DRIFT, EXIT_BAD_INPUT, EXIT_INCOMPLETE = 1, 2, 3
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
     """Print `s3audit: message` on stderr and exit (2 = bad input, 3 = incomplete)."""
-    click.echo(f"s3audit: {message}", err=True)
+    from auditor.cli.terminal import safe_line
+
+    click.echo(safe_line(f"s3audit: {message}"), err=True)
     sys.exit(code)
 
 
-def load(paths: Sequence[Path]) -> SpecSet:
-    """Load the specs, or print every problem and exit 2; lint warnings go to stderr."""
+def load(paths: Sequence[Path], quiet: bool = False) -> SpecSet:
+    """Load the specs, or print every problem and exit 2; lint warnings go to stderr
+    (unless `quiet`: warnings are not errors)."""
+    from auditor.cli.terminal import safe_line
     from auditor.spec import load_specs
 
     try:
         specs = load_specs(paths)
     except SpecError as exc:
         for problem in exc.problems:
-            click.echo(str(problem), err=True)
+            click.echo(safe_line(str(problem)), err=True)
         fail(f"{len(exc.problems)} problem(s) in the specs; nothing audited")
-    for warning in specs.warnings:
-        click.echo(warning, err=True)
+    if not quiet:
+        for warning in specs.warnings:
+            click.echo(safe_line(warning), err=True)
     return specs

@@ -12,10 +12,19 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
+from auditor.causes import INTERRUPTED, UNREACHABLE
 from auditor.collect.aws import AwsConfig, Clients
-from auditor.collect.facets import CALLER_IDENTITY, FACETS, LIST_BUCKETS, FacetSpec
+from auditor.collect.facets import (
+    CALLER_IDENTITY,
+    FACETS,
+    HEAD_BUCKET,
+    LIST_ALIASES,
+    LIST_BUCKETS,
+    FacetSpec,
+)
 from auditor.collect.read import GONE_CODES, call, failure
 from auditor.model import (
+    Absence,
     AccountState,
     AwsFailure,
     BucketState,
@@ -46,10 +55,7 @@ class Target:
 
 
 # botocore's names for "could not talk to the endpoint at all" (after its retries).
-UNREACHABLE_CODES = frozenset({
-    "EndpointConnectionError", "ConnectTimeoutError", "ConnectionClosedError", "ProxyConnectionError",
-    "ReadTimeoutError", "SSLError",
-})
+UNREACHABLE_CODES = UNREACHABLE
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +77,7 @@ class Collector:
     _account: str | AwsFailure | None = None
     _account_block: dict[tuple[Facet, str], FacetValue] = field(default_factory=dict)
     _keys: dict[tuple[str | None, str], str | None | Unreadable] = field(default_factory=dict)
+    _aliases: dict[tuple[str | None, str], tuple[str, ...]] = field(default_factory=dict)
 
     def list_buckets(self) -> Listing:
         """Every bucket of the account, with its region where ListBuckets reports it."""
@@ -97,6 +104,11 @@ class Collector:
                 self._account = raw if isinstance(raw, AwsFailure) else str((raw or {}).get("Account", ""))
             return self._account
 
+    def known_account_id(self) -> str | None:
+        """The account id if it was read already; never calls AWS."""
+        with self._lock:
+            return self._account if isinstance(self._account, str) and self._account else None
+
     def account(self, facets: frozenset[Facet]) -> AccountState:
         """The account's own (account-scope) facets; never raises."""
         account = self.account_id()
@@ -107,8 +119,11 @@ class Collector:
         """Read one bucket's needed facets; never raises for one bucket's trouble."""
         account = self.account_id()
         account_id = account if isinstance(account, str) else ""
-        if target.listed is False or not target.facets:
-            return BucketState(target.name, account_id, target.region, exists=target.listed is not False)
+        if target.listed is False:
+            return BucketState(target.name, account_id, target.region, exists=False,
+                               absence=self.absence(target.name))
+        if not target.facets:
+            return BucketState(target.name, account_id, target.region)
         region, location = self._region(target)
         if isinstance(location, Unreadable) and location.code in GONE_CODES:
             return BucketState(target.name, account_id, None, exists=False)
@@ -125,6 +140,29 @@ class Collector:
         if Facet.KMS_KEYS in target.facets:
             values[Facet.KMS_KEYS] = self._kms_keys(target, values.get(Facet.ENCRYPTION), region)
         return BucketState(target.name, account_id, region, True, tuple(values.items()))
+
+    def absence(self, name: str) -> Absence:
+        """Why a bucket no audited account lists is not there: HeadBucket 404 or 403."""
+        raw = call(self.clients.client("s3"), HEAD_BUCKET, Bucket=name)
+        if not isinstance(raw, AwsFailure):
+            return Absence.ELSEWHERE  # readable, yet no audited account lists it
+        if raw.code in ("404", "NoSuchBucket", "NotFound"):
+            return Absence.MISSING
+        return Absence.ELSEWHERE if raw.code in ("403", "AccessDenied", "Forbidden") else Absence.UNKNOWN
+
+    def key_aliases(self, arn: str, region: str | None) -> tuple[str, ...]:
+        """The alias names of a KMS key (customer aliases first); () when they cannot be read."""
+        with self._lock:
+            if (region, arn) in self._aliases:
+                return self._aliases[region, arn]
+        raw = call(self.clients.client("kms", region), LIST_ALIASES, KeyId=arn)
+        names: tuple[str, ...] = ()
+        if not isinstance(raw, AwsFailure) and raw is not None:
+            found = [str(a["AliasName"]) for a in raw.get("Aliases", []) if a.get("AliasName")]
+            names = tuple(sorted(found, key=lambda n: (n.startswith("alias/aws/"), n)))
+        with self._lock:
+            self._aliases[region, arn] = names
+        return names
 
     def _region(self, target: Target) -> tuple[str | None, FacetValue]:
         if target.region:
@@ -155,7 +193,8 @@ class Collector:
     def _kms_keys(self, target: Target, encryption: FacetValue, region: str | None) -> FacetValue:
         if not isinstance(encryption, Encryption) or not encryption.algorithm.startswith("aws:kms"):
             return KmsKeys()
-        refs = dict.fromkeys([*target.kms_refs, encryption.kms_key or "alias/aws/s3"])
+        live = encryption.kms_key or "alias/aws/s3"
+        refs = dict.fromkeys([*target.kms_refs, live])
         if len(refs) < 2:
             return KmsKeys()  # the spec spells the key exactly as the bucket does
         keys = []
@@ -163,7 +202,9 @@ class Collector:
             arn = self._resolve_key(ref, region)
             if isinstance(arn, Unreadable):
                 return arn
-            keys.append(KmsKey(ref, arn))
+            # The live key by its alias too, where it has one: a message names keys as people do.
+            named = ref == live and arn is not None and "alias/" not in ref
+            keys.append(KmsKey(ref, arn, self.key_aliases(arn, region) if named and arn else ()))
         return KmsKeys(tuple(keys))
 
     def _resolve_key(self, ref: str, region: str | None) -> str | None | Unreadable:
@@ -193,13 +234,23 @@ def failed_state(target: Target, api: str, code: str, message: str) -> BucketSta
     return BucketState(target.name, "", target.region, target.listed is not False, facets)
 
 
+_POLL = 0.25  # seconds between looks at the stop event while waiting for a read
+_NOT_READ = {
+    "DeadlineExceeded": "the run's deadline passed before this bucket was read",
+    INTERRUPTED: "the run was interrupted before this bucket was read",
+}
+
+
 def collect(
-    jobs: Iterable[tuple[Collector, Target]], concurrency: int = 32, deadline: float | None = None
+    jobs: Iterable[tuple[Collector, Target]], concurrency: int = 32, deadline: float | None = None,
+    stop: threading.Event | None = None,
 ) -> Iterator[BucketState]:
     """Read every target (each with its account's collector) with one bounded pool, in order.
 
     `deadline` is a time.monotonic() value: buckets not read by then come back with every
-    facet Unreadable("DeadlineExceeded"), so the run still reports (and never hangs).
+    facet Unreadable("DeadlineExceeded"), so the run still reports (and never hangs). Once
+    `stop` is set (a signal), no new read is started and every bucket not read yet comes back
+    Unreadable("Interrupted"); reads already done are kept.
     """
     # A window of submitted reads (not all of them at once) keeps memory flat: a bucket's
     # state is held only until it is yielded.
@@ -207,25 +258,46 @@ def collect(
     pending: deque[tuple[Target, Future[BucketState]]] = deque()
     todo = iter(jobs)
     pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="s3audit")
+
+    def unread() -> str | None:
+        if stop is not None and stop.is_set():
+            return INTERRUPTED
+        return "DeadlineExceeded" if deadline is not None and time.monotonic() >= deadline else None
+
     try:
         while True:
-            if deadline is None or time.monotonic() < deadline:
+            if unread() is None:
                 for collector, target in islice(todo, window - len(pending)):
                     pending.append((target, pool.submit(collector.bucket, target)))
             if not pending:
                 break
             target, future = pending.popleft()
-            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
             try:
-                yield future.result(timeout=remaining)
+                yield _wait(future, deadline, stop)
             except FutureTimeout:
-                yield failed_state(target, "(run)", "DeadlineExceeded",
-                                   "the run's deadline passed before this bucket was read")
+                code = unread() or "DeadlineExceeded"
+                future.cancel()
+                yield failed_state(target, "(run)", code, _NOT_READ[code])
             except Exception as exc:
                 yield failed_state(target, "(collector)", type(exc).__name__, str(exc))
-        for _, target in todo:  # the deadline passed before these were even started
-            yield failed_state(target, "(run)", "DeadlineExceeded",
-                               "the run's deadline passed before this bucket was read")
+        code = unread() or "DeadlineExceeded"
+        for _, target in todo:  # the deadline passed (or a signal came) before these started
+            yield failed_state(target, "(run)", code, _NOT_READ[code])
     finally:
         # In-flight reads end by their own connect/read timeouts; queued ones are dropped.
-        pool.shutdown(wait=deadline is None, cancel_futures=True)
+        pool.shutdown(wait=unread() is None and deadline is None, cancel_futures=True)
+
+
+def _wait(future: Future[BucketState], deadline: float | None,
+          stop: threading.Event | None) -> BucketState:
+    """The future's state; FutureTimeout once the deadline passes or `stop` is set."""
+    while True:
+        if stop is not None and stop.is_set() and not future.done():
+            raise FutureTimeout
+        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+        step = remaining if stop is None else min(_POLL, remaining if remaining is not None else _POLL)
+        try:
+            return future.result(timeout=step)
+        except FutureTimeout:
+            if remaining is not None and step is not None and remaining <= step:
+                raise

@@ -44,6 +44,20 @@ def argument(value: object) -> str:
     return shlex.quote(text)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def words(*parts: object) -> str:
+    """A shell command line from words, each quoted (`shlex.quote`) as needed."""
+    return " ".join(shlex.quote(str(p)) for p in parts)
+
+
+def comment(text: str) -> str:
+    """A remediation that is advice, not a command: one `# ...` line, whatever the values in
+    it contain (a newline in a name must not end the comment and start a command)."""
+    return "# " + _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def command(request: Request) -> str:
     """The request as one runnable `aws` command line."""
     words = ["aws", _CLI.get(request.service, request.service), kebab(request.operation)]

@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from auditor.cfn.values import CfnBucket, Invalid
+from auditor.controls._commands import comment, words
 from auditor.controls.public_access import policy_document
 from auditor.controls.registry import CfnImport, Control, Derived, Locator, Ref, Request
 from auditor.errors import SpecProblem
@@ -64,16 +65,17 @@ def _put(ref: Ref, want: bool) -> tuple[Request, ...]:
 
 def _fix(ref: Ref, want: bool, have: PolicyDocument | None) -> str | None:
     if not want:
-        return f"# remove the statements of {ref.name}'s policy that deny aws:SecureTransport=false"
+        return comment(f"remove the statements of {ref.name}'s policy that deny aws:SecureTransport=false")
     if have is None:
         return None  # no policy yet: put the statement as the whole policy
     # A bucket policy is replaced whole: merge the statement into the existing one.
     statement = json.dumps(tls_statement(ref.name), separators=(",", ":"))
-    return (
-        f"aws s3api get-bucket-policy --bucket {ref.name} --query Policy --output text "
-        f"| jq -c '.Statement += [{statement}]' "
-        f"| xargs -0 aws s3api put-bucket-policy --bucket {ref.name} --policy"
-    )
+    return " | ".join((
+        words("aws", "s3api", "get-bucket-policy", "--bucket", ref.name, "--query", "Policy",
+              "--output", "text"),
+        words("jq", "-c", f".Statement += [{statement}]"),
+        words("xargs", "-0", "aws", "s3api", "put-bucket-policy", "--bucket", ref.name, "--policy"),
+    ))
 
 
 def _derive(ref: Ref, have: PolicyDocument | None) -> Derived:

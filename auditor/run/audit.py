@@ -6,17 +6,30 @@ could not be read is an `error` result.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from auditor import __version__
-from auditor.collect import Clients, Collector, Listing, collect, unreachable_state
+from auditor.causes import DEADLINE_EXCEEDED, INTERRUPTED, Kind, account_wide, kind
+from auditor.collect import Clients, Collector, Listing, Target, collect
 from auditor.collect.accounts import AccountFailure, open_accounts
 from auditor.engine import account_results, evaluate, facets_needed, run_error
-from auditor.model import AwsFailure, BucketState, Report, Result, Scope, SpecSet
+from auditor.model import (
+    AccountState,
+    AwsFailure,
+    BucketState,
+    Facet,
+    Report,
+    Result,
+    Scope,
+    SpecSet,
+    Unreadable,
+)
 from auditor.run.history import Baseline, apply_baseline, load_baseline, previous_report
 from auditor.run.options import AuditOptions
 from auditor.run.plan import Job, plan, restrict
@@ -26,22 +39,95 @@ from auditor.spec.build import effective_spec
 Progress = Callable[[int, int], None]
 
 
+_CREDENTIAL_KINDS = frozenset({Kind.CREDENTIALS_MISSING, Kind.CREDENTIALS_REJECTED})
+
+
 def _states(jobs: list[Job], listings: dict[int, Listing], concurrency: int,
-            deadline: float | None) -> Iterator[BucketState]:
-    reachable = [j for j in jobs if not listings[id(j.collector)].unreachable]
-    read = collect(((j.collector, j.target) for j in reachable), concurrency, deadline)
+            limits: Limits) -> Iterator[BucketState]:
+    blocked = {i for i, listing in listings.items() if account_wide(listing.error)}
+    readable = ((j.collector, j.target) for j in jobs if id(j.collector) not in blocked)
+    read = collect(readable, concurrency, limits.deadline, stop=limits.stop)
     for job in jobs:
         listing = listings[id(job.collector)]
-        if listing.unreachable and listing.error is not None:
-            # Nothing answers at the endpoint: don't spend a retry budget per bucket and facet.
-            yield unreachable_state(job.target, listing.error)
+        if id(job.collector) in blocked and listing.error is not None:
+            # No credentials, credentials refused, nothing answering: every read of this
+            # account would fail the same way, so none is made (no retry budget per facet).
+            yield unread_state(job.target, listing.error)
         else:
-            yield next(read)
+            yield _labelled(next(read), job.collector)
 
 
-def _list_all(collectors: Sequence[Collector]) -> list[tuple[Collector, Listing]]:
-    with ThreadPoolExecutor(max_workers=max(1, min(8, len(collectors)))) as pool:
-        return list(zip(collectors, pool.map(lambda c: c.list_buckets(), collectors)))
+def unread_state(target: Target, error: AwsFailure) -> BucketState:
+    """Every facet of the target unread for one account-wide reason."""
+    facets = tuple((f, _unreadable(f, error)) for f in sorted(target.facets))
+    return BucketState(target.name, "", target.region, target.listed is not False, facets)
+
+
+def _unreadable(facet: Facet, error: AwsFailure) -> Unreadable:
+    return Unreadable(facet, error.api, error.code, error.message, error.credentials)
+
+
+def _labelled(state: BucketState, collector: Collector) -> BucketState:
+    """Credentials refused in the middle of a run (a token expiring) say whose they were."""
+    if not any(isinstance(v, Unreadable) and kind(v.code) in _CREDENTIAL_KINDS and not v.credentials
+               for _, v in state.facets):
+        return state
+    label = collector.clients.credentials_label()
+    facets = tuple((f, replace(v, credentials=label) if isinstance(v, Unreadable)
+                    and kind(v.code) in _CREDENTIAL_KINDS else v) for f, v in state.facets)
+    return replace(state, facets=facets)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """When the run stops reading: at its deadline (a time.monotonic() value) or on `stop`."""
+
+    deadline: float | None = None
+    stop: threading.Event | None = None
+
+    def reached(self) -> str | None:
+        """The error code of the limit reached (Interrupted, DeadlineExceeded), or None."""
+        if self.stop is not None and self.stop.is_set():
+            return INTERRUPTED
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            return DEADLINE_EXCEEDED
+        return None
+
+    @property
+    def bounded(self) -> bool:
+        return self.deadline is not None or self.stop is not None
+
+
+_UNLISTED = {INTERRUPTED: "the run was interrupted before the account's buckets were listed",
+             DEADLINE_EXCEEDED: "the run's deadline passed before the account's buckets were listed"}
+
+
+def _list_all(collectors: Sequence[Collector], limits: Limits) -> list[tuple[Collector, Listing]]:
+    pool = ThreadPoolExecutor(max_workers=max(1, min(8, len(collectors))))
+    try:
+        futures = [pool.submit(c.list_buckets) for c in collectors]
+        return [(c, _labelled_listing(c, _listing(f, limits))) for c, f in zip(collectors, futures)]
+    finally:
+        pool.shutdown(wait=limits.reached() is None, cancel_futures=True)
+
+
+def _listing(future: Future[Listing], limits: Limits) -> Listing:
+    """The listing, or an error once the run's limit is reached (a silent endpoint, a signal)."""
+    while limits.bounded and not future.done():
+        if (code := limits.reached()) is not None:
+            return Listing(error=AwsFailure("ListBuckets", code, _UNLISTED[code]))
+        try:
+            return future.result(timeout=0.25)
+        except FutureTimeout:
+            continue
+    return future.result()
+
+
+def _labelled_listing(collector: Collector, listing: Listing) -> Listing:
+    error = listing.error
+    if error is None or kind(error.code) not in _CREDENTIAL_KINDS or error.credentials:
+        return listing
+    return replace(listing, error=replace(error, credentials=collector.clients.credentials_label()))
 
 
 def open_collectors(options: AuditOptions) -> tuple[list[Collector], list[Result]]:
@@ -70,8 +156,14 @@ def run_audit(
     collectors: Sequence[Collector] | None = None,
     progress: Progress | None = None,
     baseline: Baseline | None = None,
+    stop: threading.Event | None = None,
 ) -> Report:
-    """Audit every bucket and account the specs and the accounts name."""
+    """Audit every bucket and account the specs and the accounts name.
+
+    Once `stop` is set (a signal), nothing more is read: what was not read yet is `error`
+    ("Interrupted") and the report is still returned. InvocationError when a --bucket
+    pattern matches no bucket.
+    """
     started = time.monotonic()
     deadline = None if options.deadline is None else started + options.deadline
     account_errors: list[Result] = []
@@ -79,20 +171,23 @@ def run_audit(
         collectors, account_errors = open_collectors(options)
     if not collectors:
         collectors = [Collector(Clients(options.aws))]
-    listings = _list_all(collectors)
+    limits = Limits(deadline, stop)
+    listings = _list_all(collectors, limits)
     shard = options.shard
     jobs = [j for j in plan(specs, listings, options.buckets, options.controls)
             if shard is None or shard.owns(j.target.name)]
-    states = _states(jobs, {id(c): listing for c, listing in listings}, options.concurrency, deadline)
+    by_collector = {id(c): listing for c, listing in listings}
+    states = _states(jobs, by_collector, options.concurrency, limits)
     if progress is not None:
         states = _counted(states, len(jobs), progress)
     results = list(evaluate(zip((j.spec for j in jobs), states)))
     if shard is None or shard.first:  # account-level results once, not once per shard
-        results[:0] = [*account_errors, *(_listing_error(c, listing.error) for c, listing in listings if listing.error),
-                       *_account_results(specs, collectors, options.controls)]
+        results[:0] = [*account_errors, *(_listing_error(c, listing, limits) for c, listing in listings if listing.error),
+                       *_account_results(specs, collectors, options.controls, by_collector, limits)]
     now = (options.now.replace(tzinfo=UTC) if options.now else None) or datetime.now(UTC)
     waived, unused = apply_waivers(results, specs.waivers, now.date())
-    ids = [c.account_id() for c in collectors]
+    ids = [c.account_id() if not _skipped(by_collector[id(c)], limits) else c.known_account_id()
+           for c in collectors]
     report = Report(
         generated_at=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         tool_version=__version__,
@@ -108,11 +203,19 @@ def run_audit(
     return apply_baseline(report, baseline)
 
 
-def _account_results(specs: SpecSet, collectors: Sequence[Collector],
-                     controls: Sequence[str]) -> list[Result]:
+def _skipped(listing: Listing, limits: Limits) -> bool:
+    return account_wide(listing.error) or limits.reached() is not None
+
+
+def _account_results(specs: SpecSet, collectors: Sequence[Collector], controls: Sequence[str],
+                     listings: dict[int, Listing], limits: Limits) -> list[Result]:
     """Account-scope results for every opened account an `accounts:` entry applies to."""
     out: list[Result] = []
     for collector in collectors:
+        listing = listings[id(collector)]
+        if _skipped(listing, limits):
+            out += _unread_account(specs, collector, controls, listing, limits)
+            continue
         account = collector.account_id()
         if not isinstance(account, str) or not account:
             continue  # the account could not be identified: its listing error says so
@@ -122,6 +225,22 @@ def _account_results(specs: SpecSet, collectors: Sequence[Collector],
         entry = restrict(entry, controls)
         out += account_results(entry, collector.account(facets_needed(entry)))
     return out
+
+
+def _unread_account(specs: SpecSet, collector: Collector, controls: Sequence[str],
+                    listing: Listing, limits: Limits) -> list[Result]:
+    """The account entry's controls as errors, read no further (blocked, interrupted, late)."""
+    account = collector.known_account_id()
+    entry = effective_spec(specs, account, Scope.ACCOUNT) if account else None
+    if account is None or entry is None:
+        return []  # an account not identified: its listing error says why
+    error = listing.error
+    if not account_wide(error) or error is None:
+        code = limits.reached() or INTERRUPTED
+        error = AwsFailure("(run)", code, _UNLISTED[code].replace("buckets were listed", "settings were read"))
+    entry = restrict(entry, controls)
+    facets = tuple((f, _unreadable(f, error)) for f in sorted(facets_needed(entry)))
+    return account_results(entry, AccountState(account, facets))
 
 
 def _counted(states: Iterator[BucketState], total: int, progress: Progress) -> Iterator[BucketState]:
@@ -136,8 +255,12 @@ def account_error(failure: AccountFailure) -> Result:
                                       f"{failure.error.describe()}", failure.error)
 
 
-def _listing_error(collector: Collector, error: AwsFailure) -> Result:
-    account = collector.account_id()
+def _listing_error(collector: Collector, listing: Listing, limits: Limits) -> Result:
+    error = listing.error
+    assert error is not None
+    # Past a limit, or with the account blocked, only an id already known: asking STS now
+    # could wait on the very endpoint that failed.
+    account = collector.known_account_id() if _skipped(listing, limits) else collector.account_id()
     return run_error(
         account if isinstance(account, str) and account else None,
         f"Could not list the account's buckets, so unmanaged buckets cannot be found: "

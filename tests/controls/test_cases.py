@@ -18,6 +18,7 @@ import yaml
 from auditor.collect.facets import FACETS
 from auditor.engine import account_results, bucket_results, facets_needed
 from auditor.model import (
+    Absence,
     AccountState,
     BucketState,
     Facet,
@@ -58,7 +59,8 @@ def _kms(recorded: dict[str, Any]) -> FacetValue:
     raw = recorded.get("DescribeKey", {})
     if "error" in raw:
         return Unreadable(Facet.KMS_KEYS, "DescribeKey", raw["error"], "recorded error")
-    return KmsKeys(tuple(KmsKey(ref, arn) for ref, arn in raw.items()))
+    aliases = recorded.get("ListAliases", {})  # key ARN -> its alias names
+    return KmsKeys(tuple(KmsKey(ref, arn, tuple(aliases.get(arn, ()))) for ref, arn in raw.items()))
 
 
 def _facets(facets: frozenset[Facet], recorded: dict[str, Any]) -> tuple[tuple[Facet, FacetValue], ...]:
@@ -81,7 +83,8 @@ def run_case(case: dict[str, Any], tmp_path: Path) -> list[Result]:
         assert spec is not None
         return account_results(spec, AccountState(subject, _facets(facets_needed(spec), recorded)))
     if case.get("live", True) is False:
-        return bucket_results(spec, BucketState(subject, ACCOUNT, None, exists=False))
+        absence = Absence(case["absence"]) if "absence" in case else None
+        return bucket_results(spec, BucketState(subject, ACCOUNT, None, exists=False, absence=absence))
     facets = _facets(facets_needed(spec), recorded) if spec else ()
     return bucket_results(spec, BucketState(subject, ACCOUNT, "eu-central-1", True, facets))
 
@@ -108,12 +111,18 @@ def test_case(case: dict[str, Any], tmp_path: Path) -> None:
     assert result.scope.value == case.get("scope", "bucket")
     for fragment in case.get("message", []):
         assert fragment in result.message, f"{fragment!r} not in {result.message!r}"
+    for fragment in case.get("not_message", []):
+        assert fragment not in result.message, f"{fragment!r} in {result.message!r}"
+    for fragment in case.get("once", []):  # named exactly once in the message
+        assert result.message.count(fragment) == 1, f"{fragment!r} not once in {result.message!r}"
     if "actual" in case:
         assert result.actual == case["actual"]
     if case["expect"] == "drift":
         assert result.remediation, "a drift must carry a remediation"
         for fragment in case.get("remediation", []):
             assert fragment in result.remediation
+        for fragment in case.get("not_remediation", []):
+            assert fragment not in result.remediation
     if case["expect"] == "error":
         assert result.error is not None and result.error.code, "an error names the failed read"
     if "paths" in case:
