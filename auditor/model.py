@@ -221,6 +221,11 @@ class Condition:
     operator: str
     key: str
     values: tuple[str, ...]
+    spelled: str = field(default="", compare=False)  # the key as written, for messages
+
+    @property
+    def name(self) -> str:
+        return self.spelled or self.key
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,7 +238,10 @@ class Principal:
 
 @dataclass(frozen=True, slots=True)
 class Statement:
-    effect: Literal["Allow", "Deny"]
+    """One policy statement as written. `problems` lists why S3 would refuse it ("" none): a
+    statement with problems is still kept and judged (see auditor.policy), never dropped."""
+
+    effect: str  # "Allow" | "Deny" when well-formed; as written (or "") otherwise
     sid: str | None = None
     principal: Principal | None = None
     not_principal: Principal | None = None
@@ -242,12 +250,26 @@ class Statement:
     resources: tuple[str, ...] | None = None
     not_resources: tuple[str, ...] | None = None
     conditions: tuple[Condition, ...] = ()
+    problems: tuple[str, ...] = ()
+    index: int = 0  # 1-based position in the document (0 = unknown)
+
+    @property
+    def malformed(self) -> bool:
+        return bool(self.problems)
+
+    @property
+    def label(self) -> str:
+        """How messages name it: statement 'Sid', or statement #n by position."""
+        if self.sid:
+            return f"statement {self.sid!r}"
+        return f"statement #{self.index}" if self.index else "a statement without Sid"
 
 
 @dataclass(frozen=True, slots=True)
 class PolicyDocument:
     statements: tuple[Statement, ...]
     text: str = ""
+    problems: tuple[str, ...] = ()  # document-level: no Statement, unknown top-level element ...
 
 
 # --------------------------------------------------------------------------- live state
@@ -473,7 +495,8 @@ class Result:
         """Stable identity of this check across runs: account, subject and control."""
         if self.scope is Scope.BUCKET:
             return f"{self.account or '-'}/{self.bucket}/{self.control}"
-        return f"{self.account or '-'}/{self.scope.value}:{self.principal or ''}/{self.control}"
+        subject = self.scope.value if self.principal is None else f"{self.scope.value}:{self.principal}"
+        return f"{self.account or '-'}/{subject}/{self.control}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -490,6 +513,17 @@ class Summary:
 
 
 @dataclass(frozen=True, slots=True)
+class TrendPoint:
+    """One earlier (or the current) run of a history directory, as its summary counts."""
+
+    generated_at: str
+    passed: int
+    drift: int
+    error: int
+    waived: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     generated_at: str
     tool_version: str
@@ -503,6 +537,8 @@ class Report:
     # baseline report the `change` of each result was computed against.
     unused_waivers: tuple[Waiver, ...] = ()
     baseline: str | None = None
+    # The runs kept in --history, oldest first, this run included; empty without a history.
+    trend: tuple[TrendPoint, ...] = ()
 
     @property
     def summary(self) -> Summary:

@@ -40,9 +40,11 @@ def finish(report: Report, outputs: Outputs, fail_on: Severity, quiet: bool,
     """
     from auditor.engine import exit_code
 
-    written, failed = deliver_all(report, outputs.resolved())
+    failed = keep_history(report, *history) if history is not None else []
     if history is not None:
-        failed += keep_history(report, *history)
+        report = _with_trend(report, history[0])
+    written, not_written = deliver_all(report, outputs)
+    failed = not_written + failed
     print_summary(report, [w for w in written if w != "-"], failed, quiet)
     code = exit_code(report, fail_on)
     if not exit_on_drift and code == EXIT_DRIFT:
@@ -54,15 +56,28 @@ def finish(report: Report, outputs: Outputs, fail_on: Severity, quiet: bool,
     sys.exit(code)
 
 
-def deliver_all(report: Report, targets: tuple[tuple[str, str], ...]) -> tuple[list[str], list[str]]:
-    """(targets written, one message per target not written); a failure never stops the rest."""
-    from auditor.report import deliver
+def _with_trend(report: Report, directory: Path) -> Report:
+    """The report with the drift/error trend of the kept runs (for the HTML report)."""
+    from dataclasses import replace
 
+    from auditor.run.trend import read_trend
+
+    try:
+        return replace(report, trend=read_trend(directory))
+    except (OSError, AuditorError):  # the history said why already; the reports still go out
+        return report
+
+
+def deliver_all(report: Report, outputs: Outputs) -> tuple[list[str], list[str]]:
+    """(targets written, one message per target not written); a failure never stops the rest."""
+    from auditor.report import configured_renderers, deliver
+
+    renderers = configured_renderers(sarif_root=outputs.sarif_root)
     written: list[str] = []
     failed: list[str] = []
-    for name, target in targets:
+    for name, target in outputs.resolved():
         try:
-            written += deliver(report, ((name, target),))
+            written += deliver(report, ((name, target),), renderers)
         except AuditorError as exc:
             failed.append(str(exc))
             if target == "-":
@@ -142,7 +157,7 @@ def _options(params: dict[str, Any]) -> AuditOptions:
         baseline=params["baseline"], history=params["history_dir"],
         history_keep=params["history_keep"], now=params["now"],
         fail_on=Severity(params["fail_on"]),
-        outputs=Outputs(targets(params), params["out_dir"]),
+        outputs=Outputs(targets(params), params["out_dir"], sarif_root=params["sarif_root"]),
         quiet=params["quiet"], debug=params["debug"],
     )
 
@@ -287,4 +302,5 @@ def merge(reports: tuple[Path, ...], fail_on: str, quiet: bool, out_dir: Path, *
         merged = merge_reports([load_report(p) for p in reports])
     except AuditorError as exc:
         fail(str(exc))
-    finish(merged, Outputs(targets(params), out_dir), Severity(fail_on), quiet)
+    finish(merged, Outputs(targets(params), out_dir, sarif_root=params["sarif_root"]),
+           Severity(fail_on), quiet)

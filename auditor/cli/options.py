@@ -17,6 +17,10 @@ SEVERITIES = [s.value for s in Severity]
 EXTRA_FORMATS: tuple[tuple[str, str], ...] = (
     ("sarif", "Also write a SARIF 2.1.0 report to FILE ('-' = stdout)."),
     ("junit", "Also write a JUnit XML report to FILE ('-' = stdout)."),
+    ("html", "Also write the HTML report to FILE (--out writes drift-report.html by default)."),
+    ("csv", "Also write a CSV report (one row per result) to FILE."),
+    ("ocsf", "Also write OCSF Compliance Finding events (JSON) to FILE."),
+    ("asff", "Also write Security Hub ASFF findings (JSON) to FILE."),
 )
 
 
@@ -53,6 +57,8 @@ def output_options(f: F) -> F:
                      type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
                      help="Directory for the default reports when neither --json nor --markdown is given."),
         *extra,
+        click.option("--sarif-root", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+                     help="SARIF URIs are relative to this directory (default: the current one)."),
     )(f)
 
 

@@ -12,10 +12,12 @@ from typing import Any
 from auditor.controls import (
     account_public_access_block,
     cors,
+    cross_account,
     encryption,
     exists,
     lifecycle,
     managed,
+    min_tls_version,
     object_acls,
     ownership,
     public_access,
@@ -35,7 +37,7 @@ __all__ = ["CONTROLS", "Control", "Ref", "Request", "by_id", "control", "example
 
 CONTROLS: tuple[Control, ...] = tuple(m.CONTROL for m in (
     exists, managed, region, versioning, encryption, public_access_block, ownership, object_acls,
-    public_access, tls_only, lifecycle, cors, website,
+    public_access, tls_only, min_tls_version, cross_account, lifecycle, cors, website,
     account_public_access_block,
 ))
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+from auditor.controls.registry import Request
 from auditor.model import Difference, Outcome, PublicAccessBlock
 from auditor.shapes import PAB_FLAGS
 
@@ -57,6 +58,13 @@ def compare(key: str, want: PublicAccessBlockSpec, have: PublicAccessBlock | Non
             diffs.append(Difference(f"{key}.{f.name}", wanted, live,
                                     f"{_API[f.name]} is {state}; the spec requires {str(wanted).lower()}"))
     return Outcome(actual=have, differences=tuple(diffs))
+
+
+def put(service: str, target: dict[str, str], want: PublicAccessBlockSpec,
+        have: PublicAccessBlock | None) -> Request:
+    """The PutPublicAccessBlock setting the stated flags (the others kept as they are)."""
+    return Request(service, "PutPublicAccessBlock",
+                   {**target, "PublicAccessBlockConfiguration": wanted_flags(want, have)})
 
 
 def wanted_flags(want: PublicAccessBlockSpec, have: PublicAccessBlock | None) -> dict[str, bool]:

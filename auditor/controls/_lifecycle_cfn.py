@@ -13,6 +13,7 @@ from typing import Any
 
 from auditor.cfn.values import (
     Invalid,
+    Origin,
     as_bool,
     as_date,
     as_int,
@@ -144,7 +145,7 @@ def _lifecycle_rule(raw: Any, path: str) -> dict[str, Any]:
     return out
 
 
-def rules(raw: Any, path: str) -> list[dict[str, Any]]:
+def rules(raw: Any, path: str, origin: Origin) -> list[dict[str, Any]]:
     """The spec's `lifecycle:` list for a LifecycleConfiguration (CloudFormation or S3 API)."""
     # All or nothing: the control compares the exact set of rules, field by field.
     items = as_list(as_map(raw, path).get("Rules"), f"{path}.Rules")

@@ -26,15 +26,11 @@ def account_public_access_block(
 
 
 def _put(ref: Ref, want: PublicAccessBlockSpec) -> tuple[Request, ...]:
-    return (Request("s3control", "PutPublicAccessBlock", {
-        "AccountId": ref.account_id or ref.name,
-        "PublicAccessBlockConfiguration": _block.wanted_flags(want, None)}),)
+    return (_block.put("s3control", {"AccountId": ref.account_id or ref.name}, want, None),)
 
 
 def _fix(ref: Ref, want: PublicAccessBlockSpec, have: PublicAccessBlock | None) -> str:
-    return command(Request("s3control", "PutPublicAccessBlock", {
-        "AccountId": ref.account_id or ref.name,
-        "PublicAccessBlockConfiguration": _block.wanted_flags(want, have)}))
+    return command(_block.put("s3control", {"AccountId": ref.account_id or ref.name}, want, have))
 
 
 def _derive(ref: Ref, have: PublicAccessBlock | None) -> Derived:

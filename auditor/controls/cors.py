@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from auditor.cfn.values import CfnBucket, Invalid, as_int, as_list, as_map, as_str
+from auditor.cfn.values import Invalid, Origin, as_int, as_list, as_map, as_str
 from auditor.controls._diff import equal_fields, field_differences
 from auditor.controls.registry import CfnImport, Control, Derived, Locator, Ref, Request
 from auditor.errors import SpecProblem
@@ -195,16 +195,11 @@ def _from_template(raw: Any, path: str) -> dict[str, Any]:
     return {k: out[k] for k in _CORS_ORDER if k in out and out[k] != []}
 
 
-def _rules(raw: Any, path: str) -> list[dict[str, Any]]:
+def _rules(raw: Any, path: str, origin: Origin) -> list[dict[str, Any]]:
     conf = as_map(raw, path)
     key = "CorsRules" if "CorsRules" in conf else "CORSRules"  # CloudFormation / S3 API
     items = as_list(conf.get(key), f"{path}.{key}")
     return [_from_template(r, f"{path}.{key}[{i}]") for i, r in enumerate(items)]
-
-
-def _cfn(bucket: CfnBucket, entry: Mapping[str, Any]) -> object | None:
-    raw = bucket.prop("CorsConfiguration")
-    return None if raw is None else bucket.origin.attempt(_rules, raw, "CorsConfiguration")
 
 
 CONTROL = Control(
@@ -219,7 +214,7 @@ CONTROL = Control(
     build=_build,
     lint=_lint,
     derive=_derive,
-    cfn=CfnImport(_cfn, ("CorsConfiguration",)),
+    cfn=CfnImport.prop("CorsConfiguration", _rules),
     put_requests=_put,
     example=[{"allowed_origins": ["https://amply-impact.org"], "allowed_methods": ["GET", "HEAD"]}],
     references=("https://docs.aws.amazon.com/AmazonS3/latest/userguide/cors.html",),

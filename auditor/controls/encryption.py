@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from auditor.cfn.values import CfnBucket, Invalid, Origin, as_bool, as_list, as_map, as_str
+from auditor.cfn.values import Invalid, Origin, as_bool, as_list, as_map, as_str
 from auditor.controls.registry import CfnImport, Control, Derived, Locator, Ref, Request
 from auditor.errors import SpecProblem
 from auditor.model import Difference, Encryption, Facet, KmsKeys, Outcome, Severity
@@ -192,13 +192,6 @@ def _from_template(raw: Any, path: str, origin: Origin) -> dict[str, Any]:
     return out
 
 
-def _cfn(bucket: CfnBucket, entry: Mapping[str, Any]) -> object | None:
-    raw = bucket.prop("BucketEncryption")
-    if raw is None:
-        return None
-    return bucket.origin.attempt(_from_template, raw, "BucketEncryption", bucket.origin)
-
-
 CONTROL = Control(
     key="encryption",
     id="S3-ENC-001",
@@ -211,7 +204,7 @@ CONTROL = Control(
     build=_build,
     lint=_lint,
     derive=_derive,
-    cfn=CfnImport(_cfn, ("BucketEncryption",)),
+    cfn=CfnImport.prop("BucketEncryption", _from_template),
     put_requests=_put,
     kms_refs=_kms_refs,
     example={"algorithm": "aws:kms", "kms_key": "alias/amply-s3-key"},

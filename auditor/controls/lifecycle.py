@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from auditor.cfn.values import CfnBucket
 from auditor.controls import _lifecycle_cfn, _lifecycle_lint
 from auditor.controls._diff import field_differences
 from auditor.controls.registry import CfnImport, Control, Derived, Locator, Ref, Request
@@ -269,13 +268,6 @@ def _lint(at: Locator, value: Any, entry: Mapping[str, Any]) -> Iterator[SpecPro
     return _lifecycle_lint.problems(at, value)
 
 
-def _cfn(bucket: CfnBucket, entry: Mapping[str, Any]) -> object | None:
-    raw = bucket.prop("LifecycleConfiguration")
-    if raw is None:
-        return None
-    return bucket.origin.attempt(_lifecycle_cfn.rules, raw, "LifecycleConfiguration")
-
-
 CONTROL = Control(
     key="lifecycle",
     id="S3-LCY-001",
@@ -288,7 +280,7 @@ CONTROL = Control(
     build=_build,
     lint=_lint,
     derive=_derive,
-    cfn=CfnImport(_cfn, ("LifecycleConfiguration",)),
+    cfn=CfnImport.prop("LifecycleConfiguration", _lifecycle_cfn.rules),
     put_requests=_put,
     example=[{"id": "cleanup-temp", "prefix": "temp/", "expiration_days": 7}],
     references=("https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lifecycle-mgmt.html",),

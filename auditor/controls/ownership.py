@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
-from auditor.cfn.values import CfnBucket, Invalid, as_list, as_map, as_str
+from auditor.cfn.values import Invalid, Origin, as_list, as_map, as_str
 from auditor.controls.registry import CfnImport, Control, Derived, Ref, Request
 from auditor.model import Difference, Facet, Outcome, Ownership, Severity
 
@@ -43,7 +42,7 @@ def _derive(ref: Ref, have: Ownership) -> Derived:
     return have.rule, None
 
 
-def _from_template(raw: Any, path: str) -> str:
+def _from_template(raw: Any, path: str, origin: Origin) -> str:
     rules = as_list(as_map(raw, path).get("Rules"), f"{path}.Rules")
     if len(rules) != 1:
         raise Invalid(f"{path}.Rules", "S3 takes exactly one ownership rule")
@@ -52,11 +51,6 @@ def _from_template(raw: Any, path: str) -> str:
     if value not in RULES:
         raise Invalid(f"{path}.Rules[0].ObjectOwnership", f"{value!r} is not one of {', '.join(RULES)}")
     return value
-
-
-def _cfn(bucket: CfnBucket, entry: Mapping[str, Any]) -> object | None:
-    raw = bucket.prop("OwnershipControls")
-    return None if raw is None else bucket.origin.attempt(_from_template, raw, "OwnershipControls")
 
 
 CONTROL = Control(
@@ -68,7 +62,7 @@ CONTROL = Control(
     reads=(Facet.OWNERSHIP,),
     schema=SCHEMA,
     derive=_derive,
-    cfn=CfnImport(_cfn, ("OwnershipControls",)),
+    cfn=CfnImport.prop("OwnershipControls", _from_template),
     put_requests=_put,
     example="BucketOwnerEnforced",
     references=("https://docs.aws.amazon.com/AmazonS3/latest/userguide/about-object-ownership.html",),

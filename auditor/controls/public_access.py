@@ -24,7 +24,7 @@ from auditor.model import (
     Severity,
 )
 from auditor.policy.document import parse_policy
-from auditor.policy.evaluate import PolicyTooComplexError, public_actions
+from auditor.policy.evaluate import PolicyTooComplexError, public_actions, public_exposure
 from auditor.shapes import PAB_FLAGS
 
 SCHEMA = {
@@ -64,23 +64,33 @@ def _acl_findings(acl: Acl, ownership: Ownership, block: PublicAccessBlock) -> t
 def _exposure(
     ref: Ref, policy: PolicyDocument | None, acl: Acl, ownership: Ownership, block: PublicAccessBlock
 ) -> tuple[bool, list[str], list[str], list[str]]:
-    """(public object read?, read findings, beyond-read findings, neutralised notes)."""
-    acts = public_actions(policy, ref.name, ref.account_id)
+    """(public object read?, read findings, beyond-read findings, notes: why, on a pass too)."""
+    acts = public_exposure(policy, ref.name, ref.account_id)
     read_findings, write_findings = _acl_findings(acl, ownership, block)
-    neutralised: list[str] = []
+    notes = list(acts.notes)
     reads_objects = False
+    why = "; ".join(f"{g.label}: {g.reason.rstrip('.')}" for g in acts.grants)
     if acts.grants and block.restrict_public_buckets:
-        neutralised.append("RestrictPublicBuckets neutralises the public policy statements")
+        notes.insert(0, f"RestrictPublicBuckets neutralises the public policy statements ({why})")
     elif acts.grants:
         reads_objects = acts.read_objects
         if acts.read_objects:
-            read_findings.append("the policy allows anonymous s3:GetObject on " + ", ".join(acts.read_scope))
-        for grant in acts.grants:
-            if grant.actions and not acts.read_objects and not acts.beyond_read:
-                read_findings.append(f"policy statement {grant.sid}: {grant.reason}")
+            read_findings.append(f"the policy allows anonymous s3:GetObject on {', '.join(acts.read_scope)} ({why})")
+        elif not acts.beyond_read:
+            read_findings += [f"policy {g.label}: {g.reason}" for g in acts.grants]
         if acts.beyond_read:
-            write_findings.append("the policy allows anonymous " + ", ".join(acts.beyond_read))
-    return reads_objects, read_findings, write_findings, neutralised
+            write_findings.append(f"the policy allows anonymous {', '.join(acts.beyond_read)} ({why})")
+    return reads_objects, read_findings, write_findings, notes + _object_acl_note(ownership, block)
+
+
+def _object_acl_note(ownership: Ownership, block: PublicAccessBlock) -> list[str]:
+    # Object ACLs are not read; say so wherever they could still make an object public.
+    # https://docs.aws.amazon.com/AmazonS3/latest/userguide/about-object-ownership.html
+    if ownership.rule == "BucketOwnerEnforced" or block.ignore_public_acls:
+        return []
+    note = (f"object ACLs are not read: with object ownership {ownership.rule} and "
+            "IgnorePublicAcls off, an object ACL can still make an object public")
+    return [note]
 
 
 def _level(reads_objects: bool, read: list[str], write: list[str]) -> str:
@@ -102,9 +112,11 @@ def public_access(
 
     Why it matters: a public bucket is the most common way S3 data leaks; a public-read
     bucket that is silently blocked breaks the people who rely on it.
-    Notes: s3audit evaluates the policy itself: a statement for everyone counts as public
-    unless a condition limits it to a network or organisation (source VPC/VPCE/IP,
-    principal org/account, source account/ARN). ACL grants to AllUsers or
+    Notes: s3audit evaluates the policy itself, as S3's "meaning of public" does: a grant
+    to everyone (or a Federated or wildcarded principal) is public unless a positive test of
+    a limiting key (source VPC/VPCE/IP no broader than /8, principal org/account, source
+    account/ARN, access point ...) with fixed values limits it, or well-formed Denies to
+    everyone take it away; a statement S3 would refuse is judged, and named. ACL grants to AllUsers or
     AuthenticatedUsers count too. The effective block is bucket-level OR account-level:
     IgnorePublicAcls neutralises public ACL grants and RestrictPublicBuckets a public
     policy; BlockPublicAcls and BlockPublicPolicy only refuse future changes. With object

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
-from auditor.cfn.values import CfnBucket, Origin, as_bool, as_map
+from auditor.cfn.values import Origin, as_bool, as_map
 from auditor.controls import _block
 from auditor.controls._block import PublicAccessBlockSpec
 from auditor.controls._commands import command
@@ -30,13 +29,11 @@ def public_access_block(
 
 
 def _put(ref: Ref, want: PublicAccessBlockSpec) -> tuple[Request, ...]:
-    return (Request("s3", "PutPublicAccessBlock", {
-        "Bucket": ref.name, "PublicAccessBlockConfiguration": _block.wanted_flags(want, None)}),)
+    return (_block.put("s3", {"Bucket": ref.name}, want, None),)
 
 
 def _fix(ref: Ref, want: PublicAccessBlockSpec, have: PublicAccessBlock | None) -> str:
-    return command(Request("s3", "PutPublicAccessBlock", {
-        "Bucket": ref.name, "PublicAccessBlockConfiguration": _block.wanted_flags(want, have)}))
+    return command(_block.put("s3", {"Bucket": ref.name}, want, have))
 
 
 def _derive(ref: Ref, have: PublicAccessBlock | None) -> Derived:
@@ -55,13 +52,6 @@ def _flags(raw: Any, path: str, origin: Origin) -> dict[str, bool] | None:
     return out or None  # a block stating no flag checks nothing
 
 
-def _cfn(bucket: CfnBucket, entry: Mapping[str, Any]) -> object | None:
-    raw = bucket.prop("PublicAccessBlockConfiguration")
-    if raw is None:
-        return None
-    return bucket.origin.attempt(_flags, raw, "PublicAccessBlockConfiguration", bucket.origin)
-
-
 CONTROL = Control(
     key="public_access_block",
     id="S3-PAB-001",
@@ -74,7 +64,7 @@ CONTROL = Control(
     defs=_block.DEFS,
     build=_block.build,
     derive=_derive,
-    cfn=CfnImport(_cfn, ("PublicAccessBlockConfiguration",)),
+    cfn=CfnImport.prop("PublicAccessBlockConfiguration", _flags),
     put_requests=_put,
     fix=_fix,
     example=_block.ALL_ON,

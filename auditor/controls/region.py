@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
-from auditor.cfn.values import CfnBucket, as_str
+from auditor.cfn.values import Origin, as_str
 from auditor.controls._commands import comment
 from auditor.controls.registry import CfnImport, Control, Derived, Ref
 from auditor.model import Difference, Facet, Outcome, Severity
@@ -42,11 +41,10 @@ def _derive(ref: Ref, have: str) -> Derived:
     return have, None
 
 
-def _cfn(bucket: CfnBucket, entry: Mapping[str, Any]) -> object | None:
+def _cfn(raw: Any, path: str, origin: Origin) -> str:
     # A template has no region (the stack's decides); a seed-style block states `Region:`,
-    # and `import --region` fills it in (see auditor.bootstrap.cfn).
-    raw = bucket.prop("Region")
-    return None if raw is None else bucket.origin.attempt(as_str, raw, "Region")
+    # and `import --region` fills it in (see auditor.bootstrap.from_cfn).
+    return as_str(raw, path)
 
 
 CONTROL = Control(
@@ -58,7 +56,7 @@ CONTROL = Control(
     reads=(Facet.LOCATION,),
     schema=SCHEMA,
     derive=_derive,
-    cfn=CfnImport(_cfn, ("Region",)),
+    cfn=CfnImport.prop("Region", _cfn),
     fix=_fix,
     remediation="# a bucket cannot move: create {bucket} anew in {expected}, copy the data, switch over",
     example="eu-central-1",

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from auditor.cfn.values import CfnBucket
+from auditor.cfn.values import CfnBucket, Origin
 from auditor.errors import SpecProblem
 from auditor.model import Facet, Outcome, Scope, Severity
 
@@ -80,6 +80,17 @@ class CfnImport:
 
     convert: Callable[[CfnBucket, Mapping[str, Any]], object | None]
     properties: tuple[str, ...] = ()  # the CloudFormation properties read, for docs
+
+    @classmethod
+    def prop(cls, name: str, read: Callable[[Any, str, Origin], object | None]) -> CfnImport:
+        """Import one property: not set -> None; else read(raw, name, origin), or None with a
+        warning where the value cannot be imported."""
+
+        def convert(bucket: CfnBucket, entry: Mapping[str, Any]) -> object | None:
+            raw = bucket.prop(name)
+            return None if raw is None else bucket.origin.attempt(read, raw, name, bucket.origin)
+
+        return cls(convert, (name,))
 
 
 @dataclass(frozen=True, slots=True)

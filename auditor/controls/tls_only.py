@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from auditor.cfn.values import CfnBucket, Invalid
-from auditor.controls._commands import comment, words
+from auditor.controls._commands import comment
+from auditor.controls._statements import add_statement, deny_everyone, put_policy
 from auditor.controls.public_access import policy_document
 from auditor.controls.registry import CfnImport, Control, Derived, Locator, Ref, Request
 from auditor.errors import SpecProblem
 from auditor.model import Difference, Facet, Outcome, PolicyDocument, Severity
-from auditor.policy.evaluate import PolicyTooComplexError, tls_only_gaps
+from auditor.policy.evaluate import PolicyTooComplexError, tls_only_check, tls_only_gaps
 
 SCHEMA = {
     "description": "The bucket policy denies every request made without TLS (aws:SecureTransport false).",
@@ -22,14 +22,7 @@ SCHEMA = {
 
 def tls_statement(bucket: str) -> dict[str, object]:
     """The seed's TLS-only statement for one bucket."""
-    return {
-        "Sid": "DenyInsecureTransport",
-        "Effect": "Deny",
-        "Principal": "*",
-        "Action": "s3:*",
-        "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
-        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-    }
+    return deny_everyone("DenyInsecureTransport", bucket, {"Bool": {"aws:SecureTransport": "false"}})
 
 
 def tls_only(want: bool, ref: Ref, have: PolicyDocument | None) -> Outcome:
@@ -45,37 +38,28 @@ def tls_only(want: bool, ref: Ref, have: PolicyDocument | None) -> Outcome:
     `tls_only: false` requires that plain HTTP is not denied (a website endpoint needs it).
     Example: `tls_only: true`
     """
-    gaps = tls_only_gaps(have, ref.name)
-    enforced = not gaps
+    verdict = tls_only_check(have, ref.name)
+    enforced = verdict.enforced
+    notes = tuple(n for n in verdict.notes if n not in verdict.gaps)
     if enforced == want:
-        return Outcome(actual=enforced)
+        return Outcome(actual=enforced, notes=verdict.explanation)
     if want:
-        message = "Plain-HTTP requests are not denied: " + "; ".join(gaps)
+        message = "Plain-HTTP requests are not denied: " + "; ".join(verdict.gaps)
     else:
-        message = "The policy denies plain-HTTP requests; the spec requires tls_only: false"
-    return Outcome(actual=enforced, differences=(Difference("", want, enforced, message),))
+        message = ("The policy denies plain-HTTP requests (" + ", ".join(verdict.enforced_by)
+                   + "); the spec requires tls_only: false")
+    return Outcome(actual=enforced, notes=notes,
+                   differences=(Difference("", want, enforced, message),))
 
 
 def _put(ref: Ref, want: bool) -> tuple[Request, ...]:
-    if not want:
-        return ()
-    policy = {"Version": "2012-10-17", "Statement": [tls_statement(ref.name)]}
-    return (Request("s3", "PutBucketPolicy", {"Bucket": ref.name, "Policy": json.dumps(policy)}),)
+    return (put_policy(ref.name, tls_statement(ref.name)),) if want else ()
 
 
 def _fix(ref: Ref, want: bool, have: PolicyDocument | None) -> str | None:
     if not want:
         return comment(f"remove the statements of {ref.name}'s policy that deny aws:SecureTransport=false")
-    if have is None:
-        return None  # no policy yet: put the statement as the whole policy
-    # A bucket policy is replaced whole: merge the statement into the existing one.
-    statement = json.dumps(tls_statement(ref.name), separators=(",", ":"))
-    return " | ".join((
-        words("aws", "s3api", "get-bucket-policy", "--bucket", ref.name, "--query", "Policy",
-              "--output", "text"),
-        words("jq", "-c", f".Statement += [{statement}]"),
-        words("xargs", "-0", "aws", "s3api", "put-bucket-policy", "--bucket", ref.name, "--policy"),
-    ))
+    return add_statement(ref.name, tls_statement(ref.name), have)
 
 
 def _derive(ref: Ref, have: PolicyDocument | None) -> Derived:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
-from auditor.cfn.values import CfnBucket, Invalid, as_map, as_str
+from auditor.cfn.values import Invalid, Origin, as_map, as_str
 from auditor.controls._commands import comment
 from auditor.controls.registry import CfnImport, Control, Derived, Ref, Request
 from auditor.model import Difference, Facet, Outcome, Severity, Versioning, VersioningStatus
@@ -53,16 +52,11 @@ def _derive(ref: Ref, have: Versioning) -> Derived:
     return have.status, None
 
 
-def _status(raw: Any, path: str) -> str:
+def _status(raw: Any, path: str, origin: Origin) -> str:
     status = as_str(as_map(raw, path).get("Status"), f"{path}.Status")
     if status not in ("Enabled", "Suspended"):
         raise Invalid(f"{path}.Status", f"{status!r} is not Enabled or Suspended")
     return status
-
-
-def _cfn(bucket: CfnBucket, entry: Mapping[str, Any]) -> object | None:
-    raw = bucket.prop("VersioningConfiguration")
-    return None if raw is None else bucket.origin.attempt(_status, raw, "VersioningConfiguration")
 
 
 CONTROL = Control(
@@ -74,7 +68,7 @@ CONTROL = Control(
     reads=(Facet.VERSIONING,),
     schema=SCHEMA,
     derive=_derive,
-    cfn=CfnImport(_cfn, ("VersioningConfiguration",)),
+    cfn=CfnImport.prop("VersioningConfiguration", _status),
     put_requests=_put,
     fix=_fix,
     example="Enabled",

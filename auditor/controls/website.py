@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
 from typing import Any, Literal
 
-from auditor.cfn.values import CfnBucket, Invalid, Origin, as_map, as_str, plain
+from auditor.cfn.values import Invalid, Origin, as_map, as_str, plain
 from auditor.controls._commands import command
 from auditor.controls.registry import CfnImport, Control, Derived, Locator, Ref, Request
 from auditor.errors import SpecProblem
@@ -174,13 +174,6 @@ def _from_template(raw: Any, path: str, origin: Origin) -> dict[str, Any]:
     return out  # even `{}` says something true: the bucket must be a website
 
 
-def _cfn(bucket: CfnBucket, entry: Mapping[str, Any]) -> object | None:
-    raw = bucket.prop("WebsiteConfiguration")
-    if raw is None:
-        return None
-    return bucket.origin.attempt(_from_template, raw, "WebsiteConfiguration", bucket.origin)
-
-
 CONTROL = Control(
     key="website",
     id="S3-WEB-001",
@@ -193,7 +186,7 @@ CONTROL = Control(
     build=_build,
     lint=_lint,
     derive=_derive,
-    cfn=CfnImport(_cfn, ("WebsiteConfiguration",)),
+    cfn=CfnImport.prop("WebsiteConfiguration", _from_template),
     put_requests=_put,
     fix=_fix,
     example={"index_document": "index.html", "error_document": "index.html"},

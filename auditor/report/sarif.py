@@ -2,9 +2,17 @@
 
 A SARIF viewer (GitHub code scanning, VS Code's SARIF viewer) shows a finding at a file and
 line, so each result points at the spec line that states the requirement, and names the
-bucket as a logical location. `partialFingerprints` carries the result's stable key
+bucket (account, role) as a logical location. GitHub rejects a whole upload when any result
+lacks a physical location, so a result without a spec line (a bucket no spec names, a
+run-level error) points at the first spec file, line 1. URIs are relative to a root
+(`--sarif-root`, by default the directory s3audit ran in), which is what GitHub resolves them
+against: the repository checkout. `partialFingerprints` carries the result's stable key
 (account/bucket/control), so code scanning tracks one finding across runs however its
 message changes. Passing results are not written: SARIF lists findings, not evidence.
+
+GitHub's upload limits (docs.github.com, "SARIF results exceed limits") are kept: at most
+25,000 results per run (the most severe are kept, and a tool notification says how many were
+left out) and at most 20 tags per rule.
 """
 
 from __future__ import annotations
@@ -12,14 +20,17 @@ from __future__ import annotations
 import functools
 import inspect
 import json
+import os.path
+from dataclasses import dataclass
 from importlib import metadata
-from pathlib import PurePosixPath, PureWindowsPath
+from pathlib import PurePath, PurePosixPath, PureWindowsPath
 from urllib.parse import quote
 
 from auditor.controls import CONTROLS, Control, example_remediation
 from auditor.jsonable import JsonValue, to_jsonable
-from auditor.model import Change, Report, Result, Severity, SourceRef, Status, Waiver
+from auditor.model import Change, Report, Result, Scope, Severity, SourceRef, Status, Waiver
 from auditor.report.json_report import run_to_dict, summary_to_dict
+from auditor.report.view import scope_of, subject_of
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -47,29 +58,65 @@ SECURITY_SEVERITY: dict[Severity, str] = {
 }
 # "resolved" results pass and are not written, so they need no SARIF state.
 BASELINE_STATES: dict[Change, str] = {Change.NEW: "new", Change.PERSISTING: "unchanged"}
+# GitHub code scanning's hard limits per run and per rule.
+MAX_RESULTS = 25_000
+MAX_TAGS = 20
+BASE_TAGS: tuple[str, ...] = ("security", "aws-s3")
+# Where a result points when the report names no spec file at all (a run on --pack only).
+NO_SPEC_URI = "specs"
 
 
-def render(report: Report) -> str:
+@dataclass(frozen=True, slots=True)
+class Paths:
+    """How spec paths become URIs: relative to `root`, with relative paths read from `cwd`.
+
+    Both absolute. Without them a relative path is written as it is (it is already relative
+    to the directory s3audit ran in, the default root) and an absolute one as a file URI.
+    """
+
+    root: PurePath | None = None
+    cwd: PurePath | None = None
+
+
+def render(report: Report, paths: Paths | None = None) -> str:
     """Render the report as a SARIF 2.1.0 log (indent 2, UTF-8 characters kept)."""
-    return json.dumps(to_dict(report), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(to_dict(report, paths), indent=2, ensure_ascii=False) + "\n"
 
 
-def to_dict(report: Report) -> dict[str, JsonValue]:
+def to_dict(report: Report, paths: Paths | None = None) -> dict[str, JsonValue]:
     """The SARIF log as an ordered JSON object: one run, rules from the registry."""
     rules = sorted(CONTROLS, key=lambda rule: rule.id)
     index = {rule.id: i for i, rule in enumerate(rules)}
+    findings = [r for r in report.results if r.status in REPORTED]
+    kept = _within_limit(findings)
+    where = _Locator(report, paths or Paths())
     run: dict[str, JsonValue] = {
         "tool": {"driver": _driver(report, rules)},
         # Spec columns count characters (PyYAML marks), not UTF-16 code units.
         "columnKind": "unicodeCodePoints",
-        "results": [
-            _result(result, index.get(result.rule_id))
-            for result in report.results
-            if result.status in REPORTED
-        ],
-        "properties": _run_properties(report),
+        "results": [_result(result, index.get(result.rule_id), where) for result in kept],
     }
+    if len(kept) < len(findings):
+        run["invocations"] = [_truncation_notice(len(findings) - len(kept))]
+    run["properties"] = _run_properties(report)
     return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
+
+
+def _within_limit(findings: list[Result]) -> list[Result]:
+    """At most MAX_RESULTS findings: failing before waived, most severe first, report order kept."""
+    if len(findings) <= MAX_RESULTS:
+        return findings
+    ranked = sorted(range(len(findings)), key=lambda i: (
+        findings[i].status is Status.WAIVED, -findings[i].severity.rank, i))
+    keep = set(ranked[:MAX_RESULTS])
+    return [r for i, r in enumerate(findings) if i in keep]
+
+
+def _truncation_notice(left_out: int) -> dict[str, JsonValue]:
+    text = (f"{left_out} results were left out: GitHub code scanning accepts at most "
+            f"{MAX_RESULTS} per run. The least severe went first; the JSON report has them all.")
+    return {"executionSuccessful": True,
+            "toolExecutionNotifications": [{"level": "warning", "message": {"text": text}}]}
 
 
 def _driver(report: Report, rules: list[Control]) -> dict[str, JsonValue]:
@@ -77,8 +124,19 @@ def _driver(report: Report, rules: list[Control]) -> dict[str, JsonValue]:
     uri = information_uri()
     if uri is not None:
         driver["informationUri"] = uri
-    driver["rules"] = [_rule(rule) for rule in rules]
+    tags = _framework_tags(report)
+    driver["rules"] = [_rule(rule, tags.get(rule.id, ())) for rule in rules]
     return driver
+
+
+def _framework_tags(report: Report) -> dict[str, tuple[str, ...]]:
+    """Per rule, the framework requirements its results evidence in this report ("aws-fsbp/S3.8")."""
+    seen: dict[str, dict[str, None]] = {}
+    for result in report.results:
+        for name, ids in result.frameworks:
+            for requirement in ids:
+                seen.setdefault(result.rule_id, {})[f"{name}/{requirement}"] = None
+    return {rule_id: tuple(sorted(tags)) for rule_id, tags in seen.items()}
 
 
 @functools.cache
@@ -98,7 +156,7 @@ def information_uri() -> str | None:
     return None
 
 
-def _rule(rule: Control) -> dict[str, JsonValue]:
+def _rule(rule: Control, framework_tags: tuple[str, ...]) -> dict[str, JsonValue]:
     doc = inspect.cleandoc(rule.doc) or rule.title
     out: dict[str, JsonValue] = {
         "id": rule.id,
@@ -115,7 +173,7 @@ def _rule(rule: Control) -> dict[str, JsonValue]:
         "scope": str(rule.scope.value),
         "severity": str(rule.severity.value),
         "security-severity": SECURITY_SEVERITY[rule.severity],
-        "tags": ["security", "aws-s3"],
+        "tags": list[JsonValue]([*BASE_TAGS, *framework_tags][:MAX_TAGS]),
     }
     return out
 
@@ -127,35 +185,47 @@ def _help(rule: Control, doc: str) -> str:
     return "\n\n".join(parts)
 
 
-def _result(result: Result, rule_index: int | None) -> dict[str, JsonValue]:
+def _result(result: Result, rule_index: int | None, where: _Locator) -> dict[str, JsonValue]:
     out: dict[str, JsonValue] = {"ruleId": result.rule_id}
     if rule_index is not None:
         out["ruleIndex"] = rule_index
     out["level"] = "error" if result.status is Status.ERROR else LEVELS[result.severity]
     out["message"] = {"text": message_text(result)}
-    out["locations"] = [_location(result)]
+    out["locations"] = [where.location(result)]
     out["partialFingerprints"] = {FINGERPRINT: result.key}
     if result.change in BASELINE_STATES:
         out["baselineState"] = BASELINE_STATES[result.change]
     if result.status is Status.WAIVED:
-        out["suppressions"] = [_suppression(result.waiver)]
+        out["suppressions"] = [_suppression(result.waiver, where)]
     out["properties"] = _result_properties(result)
     return out
 
 
 def message_text(result: Result) -> str:
     """The SARIF message: what is wrong on which bucket, then expected and actual values."""
+    subject = _described_subject(result)
     if result.status is Status.ERROR:
-        detail = (result.error.describe() if result.error is not None
-                  else result.message.removeprefix(f"Could not evaluate {result.control}: "))
+        if result.error is not None:
+            detail = result.error.describe()
+        else:
+            detail = result.message.removeprefix(f"Could not evaluate {result.control}: ")
         return (
-            f"Could not evaluate {result.control} on bucket {result.bucket}, so it is not "
+            f"Could not evaluate {result.control} on {subject}, so it is not "
             f"known to comply: {detail}"
         )
     return (
-        f"{result.bucket} {result.control}: {result.message.rstrip('. ')}. "
+        f"{subject} {result.control}: {result.message.rstrip('. ')}. "
         f"Expected {_quoted(result.expected)}; actual {_quoted(result.actual)}."
     )
+
+
+def _described_subject(result: Result) -> str:
+    scope = scope_of(result)
+    if scope is Scope.BUCKET:
+        return f"bucket {result.bucket}" if result.status is Status.ERROR else str(result.bucket)
+    if scope is Scope.PRINCIPAL:
+        return f"role {result.principal}"
+    return subject_of(result)
 
 
 def _quoted(value: object) -> str:
@@ -165,46 +235,78 @@ def _quoted(value: object) -> str:
     return text
 
 
-def _location(result: Result) -> dict[str, JsonValue]:
-    account = result.account
-    logical: dict[str, JsonValue] = {
-        "name": result.bucket,
-        "fullyQualifiedName": f"{account}/{result.bucket}" if account else result.bucket,
-        "kind": "resource",
-    }
-    out: dict[str, JsonValue] = {}
-    if result.source is not None:
-        out["physicalLocation"] = _physical(result.source)
-    # Without a spec line (an unmanaged bucket) the bucket alone is the location.
-    out["logicalLocations"] = [logical]
-    return out
+class _Locator:
+    """Physical and logical locations of results, with spec paths made relative to the root."""
+
+    def __init__(self, report: Report, paths: Paths) -> None:
+        self.paths = paths
+        first = report.spec_files[0] if report.spec_files else None
+        self.fallback = SourceRef(first, 1, 1) if first is not None else None
+
+    def location(self, result: Result) -> dict[str, JsonValue]:
+        # No spec line (an unmanaged bucket, a run-level error): the first spec file, line 1.
+        source = result.source or self.fallback
+        physical: dict[str, JsonValue] = (
+            self.physical(source) if source is not None
+            else {"artifactLocation": {"uri": NO_SPEC_URI}, "region": {"startLine": 1}})
+        return {"physicalLocation": physical, "logicalLocations": [_logical(result)]}
+
+    def physical(self, source: SourceRef) -> dict[str, JsonValue]:
+        return {
+            "artifactLocation": {"uri": artifact_uri(source.file, self.paths)},
+            "region": {"startLine": max(source.line, 1), "startColumn": max(source.column, 1)},
+        }
 
 
-def _physical(source: SourceRef) -> dict[str, JsonValue]:
-    return {
-        "artifactLocation": {"uri": artifact_uri(source.file)},
-        "region": {"startLine": max(source.line, 1), "startColumn": max(source.column, 1)},
-    }
+def _logical(result: Result) -> dict[str, JsonValue]:
+    scope = scope_of(result)
+    if scope is Scope.BUCKET:
+        name = str(result.bucket)
+        qualified = f"{result.account}/{name}" if result.account else name
+    elif scope is Scope.PRINCIPAL:
+        name = qualified = result.principal or subject_of(result)
+    else:
+        name = qualified = result.account or subject_of(result)
+    return {"name": name, "fullyQualifiedName": qualified, "kind": "resource"}
 
 
-def artifact_uri(path: str) -> str:
-    """A spec path as a URI reference: relative paths stay relative (viewers resolve them
-    against the checkout), absolute ones become file URIs; unsafe characters are escaped."""
+def artifact_uri(path: str, paths: Paths | None = None) -> str:
+    """A spec path as a URI reference relative to the root (GitHub resolves it against the
+    checkout); a path outside the root, or any absolute path without a root, becomes a file
+    URI. Unsafe characters are escaped."""
     if PureWindowsPath(path).drive:
         return PureWindowsPath(path).as_uri()
     posix = path.replace("\\", "/")
+    if paths is not None and paths.root is not None:
+        relative = _relative_to_root(posix, paths)
+        if relative is not None:
+            return quote(relative, safe="/")
+        posix = _absolute(posix, paths)
     if posix.startswith("/"):
         return PurePosixPath(posix).as_uri()
     return quote(posix, safe="/")
 
 
-def _suppression(waiver: Waiver | None) -> dict[str, JsonValue]:
+def _absolute(posix: str, paths: Paths) -> str:
+    cwd = str(paths.cwd or paths.root).replace("\\", "/")
+    return os.path.normpath(posix if posix.startswith("/") else os.path.join(cwd, posix))
+
+
+def _relative_to_root(posix: str, paths: Paths) -> str | None:
+    root = str(paths.root).replace("\\", "/")
+    relative = os.path.relpath(_absolute(posix, paths), os.path.normpath(root))
+    if relative == ".." or relative.startswith("../"):
+        return None  # outside the root: no relative reference would find it in the checkout
+    return PurePosixPath(relative).as_posix()
+
+
+def _suppression(waiver: Waiver | None, where: _Locator) -> dict[str, JsonValue]:
     out: dict[str, JsonValue] = {"kind": "external", "status": "accepted"}
     if waiver is None:
         return out
     out["justification"] = waiver.reason
     if waiver.source is not None:
-        out["location"] = {"physicalLocation": _physical(waiver.source)}
+        out["location"] = {"physicalLocation": where.physical(waiver.source)}
     props: dict[str, JsonValue] = {"owner": waiver.owner, "expires": waiver.expires}
     if waiver.ticket is not None:
         props["ticket"] = waiver.ticket
@@ -215,6 +317,8 @@ def _suppression(waiver: Waiver | None) -> dict[str, JsonValue]:
 def _result_properties(result: Result) -> dict[str, JsonValue]:
     out: dict[str, JsonValue] = {"bucket": result.bucket}
     known: tuple[tuple[str, str | None], ...] = (
+        ("scope", None if result.scope is Scope.BUCKET else str(result.scope.value)),
+        ("principal", result.principal),
         ("account", result.account),
         ("region", result.region),
         ("control", result.control),
@@ -227,6 +331,11 @@ def _result_properties(result: Result) -> dict[str, JsonValue]:
     out.update((key, value) for key, value in known if value is not None)
     out["expected"] = to_jsonable(result.expected)
     out["actual"] = to_jsonable(result.actual)
+    if result.frameworks:
+        out["frameworks"] = {name: list(ids) for name, ids in result.frameworks}
+        out["tags"] = [f"{name}/{i}" for name, ids in result.frameworks for i in ids]
+    if result.error is not None:
+        out["error"] = to_jsonable(result.error)
     return out
 
 

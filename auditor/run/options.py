@@ -33,9 +33,11 @@ class Outputs:
     targets: tuple[tuple[str, str], ...] = ()
     out_dir: Path = DEFAULT_OUT
     defaults: tuple[tuple[str, str], ...] = (("json", "drift-report.json"),
-                                             ("markdown", "drift-report.md"))
+                                             ("markdown", "drift-report.md"),
+                                             ("html", "drift-report.html"))
     # Formats whose explicit target replaces the default set (the others add to it).
     primary: tuple[str, ...] = ("json", "markdown")
+    sarif_root: Path | None = None  # SARIF URIs relative to this (default: the current directory)
 
     def resolved(self) -> tuple[tuple[str, str], ...]:
         """(format, target) for every report to write, in a stable order."""

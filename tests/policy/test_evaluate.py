@@ -176,7 +176,7 @@ def test_tls_only_drifts_and_says_why(statements: list[dict[str, Any]],
 
 def test_no_policy_drifts() -> None:
     assert tls_only_gaps(None, B) == (
-        "there is no bucket policy, so nothing denies requests with aws:SecureTransport false",
+        "there is no bucket policy, so nothing denies requests when aws:SecureTransport is false",
     )
 
 
@@ -224,6 +224,10 @@ PUBLIC = [
     pytest.param(allow(Resource="*"), id="resource star is public"),
     pytest.param(allow(Resource=None, NotResource="arn:aws:s3:::other/*"),
                  id="a NotResource that names another bucket is public"),
+    # Contract: "every value is fixed: no *, ? or ${...} policy variable, whatever the operator".
+    pytest.param(allow(Condition={"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths":
+                                                             "o-a/r-b/ou-c/*"}}),
+                 id="ForAnyValue on a wildcard org path is public"),
 ]
 
 NOT_PUBLIC = [
@@ -235,9 +239,9 @@ NOT_PUBLIC = [
                  id="a lower-case limiting key is still limiting"),
     pytest.param(allow(Condition={"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}),
                  id="IpAddress 10.0.0.0/8 is not public"),
-    pytest.param(allow(Condition={"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths":
-                                                             "o-a/r-b/ou-c/*"}}),
-                 id="ForAnyValue on org paths is not public"),
+    pytest.param(allow(Condition={"ForAnyValue:StringEquals": {"aws:PrincipalOrgPaths":
+                                                                 "o-a/r-b/ou-c/"}}),
+                 id="ForAnyValue on a fixed org path is not public"),
     pytest.param(allow(Condition={"StringLike": {"aws:Referer": "*"},
                                   "StringEquals": {"aws:SourceAccount": ACCOUNT}}),
                  id="one limiting condition among several is enough"),
@@ -326,8 +330,8 @@ def test_an_unconditional_public_deny_removes_what_it_covers() -> None:
     [
         pytest.param(deny(Action="s3:PutObject"), id="a conditional deny"),
         pytest.param(deny(Action="s3:PutObject", Condition=None, Principal=None,
-                          NotPrincipal={"AWS": f"arn:aws:iam::{ACCOUNT}:root"}),
-                     id="a NotPrincipal deny"),
+                          NotPrincipal={"AWS": "arn:aws:iam::*:root"}),
+                     id="a NotPrincipal deny that spares wildcard principals"),
         pytest.param(deny(Action="s3:PutObject", Condition=None, Resource=f"{ARN}/tmp/*"),
                      id="a deny of part of the objects"),
     ],
@@ -337,10 +341,23 @@ def test_denies_that_do_not_stop_an_outsider_leave_writes_public(blocker: dict[s
     assert "s3:PutObject" in acts.beyond_read
 
 
-def test_a_deny_of_all_objects_stops_public_reads() -> None:
+def test_a_deny_of_all_objects_cancels_the_public_read_grant() -> None:
+    # Contract: "A grant wholly cancelled that way is not listed as public."
     doc = policy(allow(), deny(Action="s3:GetObject", Condition=None, Resource=OBJ))
     acts = public_actions(doc, B, ACCOUNT)
-    assert acts.grants and not acts.read_objects and acts.read_scope == ()
+    assert not acts.grants and not acts.read_objects and acts.read_scope == ()
+    assert [g.label for g in acts.cancelled] == ["statement #1"]
+    assert acts.cancelled[0].cancelled_by == ("statement 'DenyInsecureTransport'",)
+
+
+def test_a_not_principal_deny_of_fixed_principals_takes_public_writes_away() -> None:
+    # Contract: a Deny that applies to everyone "with a NotPrincipal naming only fixed
+    # principals" takes public access away.
+    blocker = deny(Action="s3:PutObject", Condition=None, Principal=None,
+                   NotPrincipal={"AWS": f"arn:aws:iam::{ACCOUNT}:root"})
+    acts = public_actions(policy(allow(Action="s3:*"), blocker), B, ACCOUNT)
+    assert acts.public and "s3:PutObject" not in acts.beyond_read
+    assert "s3:DeleteObject" in acts.beyond_read
 
 
 def test_read_scope_drops_the_patterns_a_deny_swallows() -> None:
@@ -440,3 +457,24 @@ def test_a_hostile_pattern_raises_instead_of_hanging(monkeypatch: pytest.MonkeyP
     hostile = Lang.of(["*a" + "?" * 12], fold=False)
     with pytest.raises(PolicyTooComplexError):
         covers(hostile, [hostile])
+
+
+@pytest.mark.parametrize("check", ["public", "tls_only", "min_tls", "cross_account"])
+def test_every_policy_control_raises_on_a_hostile_policy(monkeypatch: pytest.MonkeyPatch,
+                                                         check: str) -> None:
+    # Fail closed: a policy too intricate to decide is an error for the control, never a pass.
+    from auditor.policy.evaluate import cross_account_check, min_tls_check
+
+    monkeypatch.setattr(_policy_match, "_MAX_STATES", 200)
+    hostile = f"{ARN}/*a" + "?" * 12
+    doc = policy(allow(Resource=hostile), deny(Resource=[ARN, hostile], Condition=None),
+                 deny(Sid="Tls", Resource=[ARN, hostile],
+                      Condition={"NumericLessThan": {"s3:TlsVersion": "1.2"}}))
+    run = {
+        "public": lambda: public_actions(doc, B, ACCOUNT),
+        "tls_only": lambda: tls_only_gaps(doc, B),
+        "min_tls": lambda: min_tls_check(doc, B, "1.2"),
+        "cross_account": lambda: cross_account_check(doc, B, ACCOUNT),
+    }[check]
+    with pytest.raises(PolicyTooComplexError):
+        run()

@@ -55,11 +55,11 @@ CORS_LIVE = CorsRule(
 
 def result(**overrides: Any) -> Result:
     """A passing versioning result on the prod bucket, with any field overridden."""
-    fields: dict[str, Any] = dict(
-        bucket=PROD, control="versioning", status=Status.PASS, severity=Severity.MEDIUM,
-        rule_id="S3-VER-001", expected="Enabled", actual="Enabled",
-        message="Versioning is Enabled", account=ACCOUNT, region="eu-central-1",
-    )
+    fields: dict[str, Any] = {
+        "bucket": PROD, "control": "versioning", "status": Status.PASS, "severity": Severity.MEDIUM,
+        "rule_id": "S3-VER-001", "expected": "Enabled", "actual": "Enabled",
+        "message": "Versioning is Enabled", "account": ACCOUNT, "region": "eu-central-1",
+    }
     fields.update(overrides)
     return Result(**fields)
 
@@ -150,14 +150,14 @@ def _other_results() -> list[Result]:
 
 def build_sample_report(**overrides: Any) -> Report:
     """Three spec'd buckets and one unmanaged: passes, drifts (lifecycle, CORS) and an error."""
-    fields: dict[str, Any] = dict(
-        generated_at="2026-11-24T23:00:00Z",
-        tool_version="0.1.0",
-        results=tuple(_prod_results() + _web_results() + _other_results()),
-        accounts=(ACCOUNT,),
-        spec_files=("specs/amply.yaml",),
-        duration_seconds=2.4567,
-    )
+    fields: dict[str, Any] = {
+        "generated_at": "2026-11-24T23:00:00Z",
+        "tool_version": "0.1.0",
+        "results": tuple(_prod_results() + _web_results() + _other_results()),
+        "accounts": (ACCOUNT,),
+        "spec_files": ("specs/amply.yaml",),
+        "duration_seconds": 2.4567,
+    }
     fields.update(overrides)
     return Report(**fields)
 

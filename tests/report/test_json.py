@@ -278,3 +278,35 @@ def test_values_json_cannot_spell_become_strings() -> None:
     assert to_jsonable(math.nan) == "nan"
     assert to_jsonable(math.inf) == "inf"
     assert to_jsonable(b"x") == "b'x'"  # anything renders rather than failing the report
+
+
+def test_account_principal_and_framework_fields_validate_and_load_back(
+    make_result: Callable[..., Result], make_report: Callable[..., Report],
+) -> None:
+    from auditor.model import AwsFailure, Scope
+    from auditor.report.load import result_from_dict
+
+    account = make_result(bucket=None, scope=Scope.ACCOUNT, control="public_access_block",
+                          rule_id="S3-PAB-001", status=Status.ERROR, region=None,
+                          error=AwsFailure("GetPublicAccessBlock", "AccessDenied", "denied"),
+                          frameworks=(("aws-fsbp", ("S3.1",)), ("cis-aws", ("2.1.4",))))
+    role = make_result(bucket=None, scope=Scope.PRINCIPAL, control="principals",
+                       principal="arn:aws:iam::111122223333:role/app", rule_id="S3-IAM-001")
+    doc = _doc(make_report(results=(account, role)))
+    validate_report(doc)
+    first, second = doc["results"]
+    assert (first["bucket"], first["scope"], first["account"]) == (None, "account", "111122223333")
+    assert first["frameworks"] == {"aws-fsbp": ["S3.1"], "cis-aws": ["2.1.4"]}
+    assert first["error"] == {"api": "GetPublicAccessBlock", "code": "AccessDenied", "message": "denied"}
+    assert (second["scope"], second["principal"]) == ("principal", "arn:aws:iam::111122223333:role/app")
+    assert [result_from_dict(r) for r in doc["results"]] == [account, role]
+
+
+def test_schema_refuses_a_null_bucket_on_a_bucket_result(sample_report: Report) -> None:
+    doc = _doc(sample_report)
+    doc["results"][0]["bucket"] = None
+    with pytest.raises(ReportInvalid, match="bucket"):
+        validate_report(doc)
+    del doc["results"][0]["scope"]
+    with pytest.raises(ReportInvalid):
+        validate_report(doc)  # a null bucket needs a scope that says why

@@ -5,14 +5,30 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
+from html.parser import HTMLParser
 from pathlib import Path
 
+import cmarkgfm
 import pytest
+from cmarkgfm.cmark import Options
 
 from auditor.controls import keys
-from auditor.model import CorsRule, Difference, LifecycleRule, Report, Result, Status
+from auditor.model import (
+    CorsRule,
+    Difference,
+    LifecycleRule,
+    Report,
+    Result,
+    Scope,
+    Status,
+)
 from auditor.report import RENDERERS, markdown
-from auditor.report.markdown import code, escape, fence
+from auditor.report.markdown import code, fence, literal, text
+from tests.report.synthetic import big_report
+
+CONTROLS = keys()
+
+CONTROLS = keys()
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "drift-report.md"
 
@@ -20,8 +36,6 @@ HOSTILE = (
     "evil|bucket<script>alert(1)</script>`tick`](javascript:alert(1))"
     "\n# heading <img src=x onerror=alert(1)> ![i](x) [l](y) @admin https://evil.example"
 )
-
-CONTROLS = keys()
 
 
 def split_row(line: str) -> list[str]:
@@ -53,9 +67,38 @@ def table_after(text: str, heading: str) -> list[list[str]]:
     return [rows[0]] + rows[2:]
 
 
+def rendered(markdown_text: str) -> str:
+    """The page as GitHub renders it (its cmark fork), raw HTML let through: the worst case."""
+    return cmarkgfm.github_flavored_markdown_to_html(markdown_text, options=Options.CMARK_OPT_UNSAFE)
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: set[str] = set()
+        self.attributes: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.add(tag)
+        self.attributes.update(name for name, _ in attrs)
+
+
+def rendered_tags(markdown_text: str) -> tuple[set[str], set[str]]:
+    parser = _Tags()
+    parser.feed(rendered(markdown_text))
+    return parser.tags, parser.attributes
+
+
+# The report's own markup; anything else in the rendered page came from a value.
+OWN_TAGS = {"h1", "h2", "h3", "p", "ul", "li", "strong", "code", "pre", "table", "thead",
+            "tbody", "tr", "th", "td", "details", "summary"}
+EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F]")
+ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+
+
 def outside_code(text: str) -> str:
     """The page without fenced blocks and code spans: where Markdown and HTML are live."""
-    text = re.sub(r"^(`{3,})[^\n]*\n.*?^\1$", "", text, flags=re.S | re.M)
+    text = re.sub(r"^(`{3,})[^\n]*\n.*?^\1$", "", text, flags=re.DOTALL | re.MULTILINE)
     return re.sub(r"(`+)(?!`).*?(?<!`)\1(?!`)", "", text)
 
 
@@ -84,130 +127,211 @@ def test_output_does_not_depend_on_result_order(sample_report: Report) -> None:
 
 
 def test_run_metadata_and_summary(sample_report: Report) -> None:
-    text = markdown.render(sample_report)
-    assert text.startswith("# S3 drift report\n")
-    assert "- **Generated at:** 2026-11-24T23:00:00Z" in text
-    assert "- **Accounts:** 111122223333" in text
-    assert "- **Spec files:** specs/amply\\.yaml" in text
-    assert "Endpoint" not in text
-    assert table_after(text, "## Summary") == [
+    text_ = markdown.render(sample_report)
+    assert text_.startswith("# S3 drift report\n")
+    assert "- **Generated at:** 2026-11-24T23:00:00Z" in text_
+    assert "- **Accounts:** `111122223333`" in text_
+    assert "- **Spec files:** `specs/amply.yaml`" in text_
+    assert "Endpoint" not in text_
+    assert table_after(text_, "## Summary") == [
         ["Buckets", "Pass", "Drift", "Error", "Waived", "Verdict"],
-        ["4", "6", "6", "1", "0", "❌ not compliant"],
+        ["4", "6", "6", "1", "0", "**not compliant**"],
+    ]
+    assert table_after(text_, "Findings by severity:") == [
+        ["Severity", "Drift", "Error", "Waived"], ["high", "2", "1", "0"],
+        ["medium", "2", "0", "0"], ["low", "2", "0", "0"],
     ]
 
 
 def test_endpoint_and_compliant_verdict(make_result: Callable[..., Result],
                                         make_report: Callable[..., Report]) -> None:
     report = make_report(results=(make_result(),), endpoint_url="http://localhost:5000")
-    text = markdown.render(report)
-    assert "- **Endpoint:** http:\u200b//localhost:5000" in text
-    assert "✅ compliant" in text and "No drift." in text
-    assert "Every checked control could be evaluated." in text
+    text_ = markdown.render(report)
+    assert "- **Endpoint:** `http://localhost:5000`" in text_
+    assert "| compliant |" in text_ and "No drift." in text_
+    assert "Every checked control could be evaluated." in text_
 
 
-def test_matrix_cells(sample_report: Report) -> None:
-    rows = table_after(markdown.render(sample_report), "## Bucket × control")
-    head = [h.replace("\\_", "_") for h in rows[0]]
+def test_values_are_code_spans_not_backslash_escapes(sample_report: Report) -> None:
+    text_ = markdown.render(sample_report)
+    assert "\\" not in outside_code(text_)
+    assert not ZERO_WIDTH.search(text_)
+    assert "`tls_only`" in text_ and "tls\\_only" not in text_
+
+
+def test_the_report_needs_no_emoji_font(sample_report: Report) -> None:
+    assert not EMOJI.search(markdown.render(sample_report))
+    assert not EMOJI.search(markdown.render(big_report(40, 0)))
+
+
+def test_matrix_cells_are_words_under_short_labels_with_a_legend(sample_report: Report) -> None:
+    text_ = markdown.render(sample_report)
+    rows = table_after(text_, "## Bucket × control")
+    head = rows[0]
     assert head[0] == "Bucket"
-    assert head[1:] == [c for c in CONTROLS if c in {r.control for r in sample_report.results}]
-    matrix = {row[0]: dict(zip(head[1:], row[1:])) for row in rows[1:]}
+    checked = [c for c in CONTROLS if c in {r.control for r in sample_report.results}]
+    assert head[1:] == [markdown.view.short_labels(checked)[c] for c in checked]
+    assert all(len(label) <= 5 for label in head[1:])
+    for control in checked:
+        assert f"**{markdown.view.short_labels(checked)[control]}** `{control}`" in text_
+    matrix = {row[0]: dict(zip(head[1:], row[1:], strict=True)) for row in rows[1:]}
     assert list(matrix) == sorted(matrix)
-    prod = matrix["amply-storage-prod"]
-    assert (prod["region"], prod["versioning"], prod["tls_only"], prod["cors"]) == (
-        "✅", "❌", "❌", "—",
-    )
-    assert matrix["amply-web-assets"]["tls_only"] == "⚠️"
-    assert matrix["amply-web-assets"]["cors"] == "❌"
-    assert matrix["amply-backups"]["exists"] == "❌"
-    assert set(matrix["amply-backups"].values()) == {"❌", "—"}
-    assert matrix["amply-legacy-tmp"]["managed"] == "❌"
+    prod = matrix["`amply-storage-prod`"]
+    assert (prod["reg"], prod["ver"], prod["tls"], prod["cors"]) == ("pass", "DRIFT", "DRIFT", "—")
+    assert matrix["`amply-web-assets`"]["tls"] == "ERROR"
+    assert matrix["`amply-backups`"]["exist"] == "DRIFT"
+    assert set(matrix["`amply-backups`"].values()) == {"DRIFT", "—"}
+    assert matrix["`amply-legacy-tmp`"]["mgd"] == "DRIFT"
 
 
-def test_drifts_are_grouped_by_bucket_highest_severity_first(sample_report: Report) -> None:
-    text = markdown.render(sample_report)
-    drift = text[text.index("## Drift"):text.index("## Errors")]
-    headings = re.findall(r"^#{3,4} (.*)$", drift, flags=re.M)
+def test_a_twelve_control_matrix_fits_githubs_width() -> None:
+    text_ = markdown.render(big_report(40, 0))
+    header = next(line for line in text_.splitlines() if line.startswith("| Bucket |"))
+    assert header.count("|") - 2 >= 12
+    # GitHub's content column is about 1000 px; at ~8 px a character and 13 px of cell
+    # padding a side, the widest row must stay under that.
+    widest = max(len(line) for line in text_.splitlines() if line.startswith("| `fleet-"))
+    columns = header.count("|") - 1
+    assert widest * 8 + columns * 26 < 1500
+    assert max(len(cell) for cell in header.split("|")) <= 8
+
+
+def test_drifts_are_grouped_by_rule_highest_severity_first(sample_report: Report) -> None:
+    text_ = markdown.render(sample_report)
+    drift = text_[text_.index("## Drift, by rule"):text_.index("## Errors")]
+    headings = re.findall(r"^### (.*)$", drift, flags=re.MULTILINE)
     assert headings == [
-        "amply-backups", "S3-BKT-001 · exists · high",
-        "amply-legacy-tmp", "S3-BKT-002 · managed · low",
-        "amply-storage-prod",
-        "S3-TLS-001 · tls\\_only · high",
-        "S3-VER-001 · versioning · medium",
-        "S3-LCY-001 · lifecycle · low",
-        "amply-web-assets", "S3-COR-001 · cors · medium",
+        "S3-BKT-001 · `exists` · high", "S3-TLS-001 · `tls_only` · high",
+        "S3-VER-001 · `versioning` · medium", "S3-COR-001 · `cors` · medium",
+        "S3-BKT-002 · `managed` · low", "S3-LCY-001 · `lifecycle` · low",
     ]
 
 
 def test_drift_shows_expected_actual_differences_and_remediation(sample_report: Report) -> None:
-    text = markdown.render(sample_report)
-    versioning = text[text.index("#### S3-VER-001"):text.index("#### S3-LCY-001")]
-    assert 'Versioning is Suspended; the spec requires Enabled' in versioning
+    text_ = markdown.render(sample_report)
+    versioning = text_[text_.index("### S3-VER-001"):text_.index("### S3-COR-001")]
+    assert "Versioning is Suspended; the spec requires Enabled" in versioning
+    assert "bucket `amply-storage-prod` · account `111122223333` · region `eu-central-1` · " \
+           "spec `specs/amply.yaml:5`" in versioning
     assert '**Expected:** `"Enabled"`' in versioning
     assert '**Actual:** `"Suspended"`' in versioning
     assert ("```sh\naws s3api put-bucket-versioning --bucket amply-storage-prod "
             "--versioning-configuration Status=Enabled\n```") in versioning
-    lifecycle = text[text.index("#### S3-LCY-001"):text.index("### amply-web-assets")]
+    lifecycle = text_[text_.index("### S3-LCY-001"):text_.index("## Errors")]
     assert '{"storage_class": "GLACIER", "days": 365}' in lifecycle
-    assert "- <code>cleanup-temp\\.expiration\\_days</code>: " in lifecycle
+    assert '\n      {"storage_class": "STANDARD_IA", "days": 90},\n' in lifecycle  # indented, not escaped
+    assert "- `cleanup-temp.expiration_days`: " in lifecycle
     assert "(expected `7`, actual `30`)" in lifecycle
 
 
-def test_errors_and_passing_checks(sample_report: Report) -> None:
-    text = markdown.render(sample_report)
-    assert table_after(text, "## Errors")[1] == [
-        "amply-web-assets", "tls\\_only", "S3-TLS-001",
-        "GetBucketPolicy failed \\(AccessDenied\\): Access Denied",
+def test_300_buckets_with_one_drift_read_as_one_section() -> None:
+    report = big_report(300, 0)
+    text_ = markdown.render(report)
+    assert len(text_.encode()) < 120_000
+    assert text_.count("### S3-TLS-001") == 1
+    section = text_[text_.index("### S3-TLS-001"):text_.index("### ", text_.index("### S3-TLS-001") + 4)]
+    assert section.startswith("### S3-TLS-001 · `tls_only` · high · 240 buckets · 120 new, "
+                              "120 persisting since 2026-11-10T02:15:00Z")
+    drifting = {r.bucket for r in report.results if r.control == "tls_only" and r.status is Status.DRIFT}
+    assert len(drifting) == 240
+    assert all(f"`{b}`" in section for b in drifting)
+    commands = re.findall(r"^aws s3api put-bucket-policy --bucket (\S+) ", section, flags=re.MULTILINE)
+    assert sorted(commands) == sorted(drifting)
+
+
+def test_identical_findings_differ_only_in_the_bucket(make_result: Callable[..., Result],
+                                                     make_report: Callable[..., Report]) -> None:
+    same = [make_result(bucket=f"b-{i}", status=Status.DRIFT, actual="Suspended",
+                        message=f"Versioning of b-{i} is Suspended",
+                        remediation=f"aws s3api put-bucket-versioning --bucket b-{i} x") for i in range(3)]
+    other = make_result(bucket="b-9", status=Status.DRIFT, actual="Disabled", message="Versioning is off")
+    text_ = markdown.render(make_report(results=(*same, other)))
+    assert text_.count("### S3-VER-001") == 2
+    assert "**Buckets (3):** `b-0`, `b-1`, `b-2`" in text_
+
+
+def test_account_and_role_results_have_their_own_tables_before_the_buckets(
+    make_result: Callable[..., Result], make_report: Callable[..., Report],
+) -> None:
+    account = make_result(bucket=None, scope=Scope.ACCOUNT, control="public_access_block",
+                          status=Status.DRIFT, message="The account block is off")
+    run_level = make_result(bucket="*", control="managed", status=Status.ERROR, message="listing failed")
+    role = make_result(bucket=None, scope=Scope.PRINCIPAL, control="principals",
+                       principal="arn:aws:iam::111122223333:role/app")
+    text_ = markdown.render(make_report(results=(make_result(), account, run_level, role)))
+    assert text_.index("## Accounts") < text_.index("## Principals") < text_.index("## Bucket × control")
+    assert table_after(text_, "## Accounts")[1:] == [
+        ["`111122223333`", "`managed`", "ERROR", "medium", "listing failed"],
+        ["`111122223333`", "`public_access_block`", "DRIFT", "medium", "The account block is off"],
     ]
-    assert "<details>\n<summary>Passing checks (6)</summary>\n\n|" in text
-    passing = table_after(text, "<summary>Passing checks")
-    assert len(passing) == 7 and passing[1][:2] == ["amply-storage-prod", "region"]
-    assert text.endswith("</details>\n")
+    assert table_after(text_, "## Principals")[1][0] == "`arn:aws:iam::111122223333:role/app`"
+    matrix = table_after(text_, "## Bucket × control")
+    assert [row[0] for row in matrix[1:]] == ["`amply-storage-prod`"]  # no "*" row, no account row
 
 
-# --------------------------------------------------------------------------- escaping
+def test_errors_and_passing_checks(sample_report: Report) -> None:
+    text_ = markdown.render(sample_report)
+    assert table_after(text_, "## Errors")[1] == [
+        "S3-TLS-001", "`tls_only`", "`amply-web-assets`",
+        "GetBucketPolicy failed (AccessDenied): Access Denied",
+    ]
+    assert "<details>\n<summary>Passing checks (6)</summary>\n\n|" in text_
+    passing = table_after(text_, "<summary>Passing checks")
+    assert len(passing) == 7 and passing[1][:2] == ["`region`", "S3-BKT-003"]
+    assert text_.endswith("</details>\n")
+
+
+# --------------------------------------------------------------------------- the four doors
 
 
 @pytest.mark.parametrize(
-    ("raw", "escaped"),
+    ("raw", "shown"),
     [
-        ("amply-storage-prod", "amply-storage-prod"),
-        ("a|b", "a\\|b"),
-        ("<script>", "&lt;script&gt;"),
-        ("&lt;", "&amp;lt;"),
-        ("say \"hi\" 'x'", "say &quot;hi&quot; &#39;x&#39;"),
-        ("`code`", "\\`code\\`"),
-        ("*b* _i_ ~s~ $m$", "\\*b\\* \\_i\\_ \\~s\\~ \\$m\\$"),
-        ("[t](javascript:x)", "\\[t\\]\\(javascript:x\\)"),
-        ("![i](x)", "\\!\\[i\\]\\(x\\)"),
-        ("# h", "\\# h"),
-        ("- item", "\\- item"),
-        ("+ item", "\\+ item"),
-        ("= under", "\\= under"),
-        ("12. item", "12\\. item"),
-        ("a\\b", "a\\\\b"),
-        ("a\nb\r\tc", "a\u240ab\u240d\u2409c"),
-        ("bidi\u202eevil", "bidi\ufffdevil"),
-        ("@team", "@\u200bteam"),
-        ("https://x.example www.y.example", "https:\u200b//x\\.example www\\.y\\.example"),
-        ("mail a@b.co.", "mail a@\u200bb\\.co."),
+        ("Versioning is Suspended; the spec requires Enabled",
+         "Versioning is Suspended; the spec requires Enabled"),
+        ("GetBucketPolicy failed (AccessDenied): Access Denied.",
+         "GetBucketPolicy failed (AccessDenied): Access Denied."),
+        ("Origins are *; the spec requires https://amply-impact.org",
+         "Origins are `*`; the spec requires `https://amply-impact.org`"),
+        ("serves index.html, then www.example.org.", "serves `index.html`, then `www.example.org`."),
+        ("tag data_class is (tls_only)", "tag `data_class` is (`tls_only`)"),
+        ("ping @team", "ping `@team`"),
+        ("a|b", '`"a\\u007cb"`'),
+        ("<script>", '`"\\u003cscript\\u003e"`'),
+        ("[t](javascript:x)", '`"[t]\\u0028javascript:x)"`'),
+        ("# h", "`#` h"),
+        ("- item", "`-` item"),
+        ("12. item", "`12.` item"),
+        ("a\n# b\tc", "a `#` b c"),
+        ("bidi\u202eevil", '`"bidi\\u202eevil"`'),
+        ("with ``two`` ticks", "with ``` ``two`` ``` ticks"),
     ],
 )
-def test_escape(raw: str, escaped: str) -> None:
-    assert escape(raw) == escaped
+def test_text(raw: str, shown: str) -> None:
+    assert text(raw) == shown
 
 
-def test_escape_never_leaves_live_syntax() -> None:
-    out = escape(HOSTILE)
-    assert "\n" not in out and "<" not in out and ">" not in out
-    assert "](" not in out and "![" not in out
-    assert len(split_row(f"| {out} |")) == 1
-
-
-def test_code_span_and_fence_outlast_backticks_inside() -> None:
+def test_literal_and_code() -> None:
+    assert literal("amply-storage-prod") == "`amply-storage-prod`"
+    assert literal("") == "(empty)"
+    assert literal("a`b") == "``a`b``"
+    assert literal("`x") == "`` `x ``"
+    assert literal("zero\u200bwidth") == '`"zero\\u200bwidth"`'
     assert code("a``b") == '```"a``b"```'
-    assert code("<b>|(x)") == '`"\\u003cb\\u003e\\u007c\\u0028x\\u0029"`'
+    assert code("<b>|(x)") == '`"\\u003cb\\u003e\\u007c(x)"`'
+
+
+def test_fence_outlasts_backticks_inside() -> None:
     block = fence("echo ```` done\x1b[31m", "sh")
     assert block == "`````sh\necho ```` done\u241b[31m\n`````"
+
+
+def test_every_door_renders_as_text_on_github() -> None:
+    page = "\n\n".join([text(HOSTILE), literal(HOSTILE), code(HOSTILE), fence(HOSTILE),
+                         "| a |\n|---|\n| " + text(HOSTILE) + " |"])
+    tags, attributes = rendered_tags(page)
+    assert tags <= OWN_TAGS, tags - OWN_TAGS
+    assert not attributes & {"href", "src", "onerror"}
 
 
 def _hostile_report(make_result: Callable[..., Result],
@@ -229,6 +353,13 @@ def _hostile_report(make_result: Callable[..., Result],
     )
 
 
+def test_hostile_values_render_as_text_on_github(make_result: Callable[..., Result],
+                                                 make_report: Callable[..., Report]) -> None:
+    tags, attributes = rendered_tags(markdown.render(_hostile_report(make_result, make_report)))
+    assert tags <= OWN_TAGS, tags - OWN_TAGS
+    assert not attributes & {"href", "src", "onerror"}
+
+
 def test_hostile_values_come_out_escaped(make_result: Callable[..., Result],
                                          make_report: Callable[..., Report]) -> None:
     text = markdown.render(_hostile_report(make_result, make_report))
@@ -239,7 +370,7 @@ def test_hostile_values_come_out_escaped(make_result: Callable[..., Result],
     for needle in ("![", "://evil", "@admin"):
         assert needle not in live, needle
     # The newline inside the hostile value never starts a line of its own.
-    assert not re.search(r"^\W*heading", text, flags=re.M)
+    assert not re.search(r"^\W*heading", text, flags=re.MULTILINE)
     for heading in ("## Bucket × control", "## Errors", "<summary>Passing checks"):
         rows = table_after(text, heading)
         assert {len(row) for row in rows} == {len(rows[0])}, heading
@@ -262,4 +393,4 @@ def test_controls_outside_the_known_list_get_a_column_after_them(
 ) -> None:
     results = (make_result(control="object_lock", rule_id="S3-OBL-001"), make_result())
     rows = table_after(markdown.render(make_report(results=results)), "## Bucket × control")
-    assert rows == [["Bucket", "versioning", "object\\_lock"], ["amply-storage-prod", "✅", "✅"]]
+    assert rows == [["Bucket", "ver", "lock"], ["`amply-storage-prod`", "pass", "pass"]]

@@ -5,19 +5,20 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import jsonschema
 import pytest
 
 from auditor.controls import CONTROLS
-from auditor.model import Report, Result, Status
+from auditor.model import Report, Result, SourceRef, Status
 from auditor.report import RENDERERS, sarif
 from tests.report.ci_sample import CI_ACCOUNT as ACCOUNT
 from tests.report.ci_sample import CI_PROD as PROD
 from tests.report.ci_sample import CI_WEB as WEB
 from tests.report.ci_sample import ci_report
+from tests.report.github_sarif import github_upload_problems
 
 RULES = {c.id: c for c in CONTROLS}
 
@@ -108,10 +109,122 @@ def test_location_is_the_spec_line_and_the_bucket(report: Report) -> None:
     ]
 
 
-def test_result_without_a_source_is_located_on_the_bucket_only(report: Report) -> None:
-    (location,) = _results(report)["public_access"]["locations"]
-    assert "physicalLocation" not in location
+def test_result_without_a_source_points_at_the_first_spec_file_line_1(report: Report) -> None:
+    located = replace(report, spec_files=("specs/amply.yaml", "specs/waivers.yaml"))
+    (location,) = _results(located)["public_access"]["locations"]
+    assert location["physicalLocation"] == {
+        "artifactLocation": {"uri": "specs/amply.yaml"}, "region": {"startLine": 1, "startColumn": 1},
+    }
     assert location["logicalLocations"][0]["fullyQualifiedName"] == f"{ACCOUNT}/{WEB}"
+
+
+def test_an_unmanaged_bucket_the_night_it_appears_keeps_the_upload_acceptable(
+    report: Report, make_result: Callable[..., Result], validator: jsonschema.protocols.Validator,
+) -> None:
+    rogue = make_result(bucket="rogue-bucket", control="managed", rule_id="S3-BKT-002",
+                        status=Status.DRIFT, expected=None, actual="rogue-bucket",
+                        message="No spec entry matches bucket rogue-bucket")
+    doc = _doc(replace(report, results=(*report.results, rogue), spec_files=("specs/amply.yaml",)))
+    assert validator.is_valid(doc)
+    assert github_upload_problems(doc) == []
+    (result,) = [r for r in doc["runs"][0]["results"] if r["ruleId"] == "S3-BKT-002"]
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "specs/amply.yaml"
+
+
+def test_account_principal_and_run_level_results_are_located_too(
+    report: Report, make_result: Callable[..., Result],
+) -> None:
+    from auditor.model import AwsFailure, Scope
+
+    account = make_result(bucket=None, scope=Scope.ACCOUNT, control="public_access_block",
+                          rule_id="S3-PAB-001", status=Status.DRIFT,
+                          source=SourceRef("specs/accounts.yaml", 3, 5))
+    role = make_result(bucket=None, scope=Scope.PRINCIPAL, control="principals", rule_id="S3-BKT-002",
+                       status=Status.DRIFT, principal="arn:aws:iam::111122223333:role/app")
+    run_level = make_result(bucket="*", control="managed", rule_id="S3-BKT-002", status=Status.ERROR,
+                            message="Could not list the account's buckets",
+                            error=AwsFailure("ListBuckets", "AccessDenied", "Access Denied"))
+    doc = _doc(replace(report, results=(account, role, run_level), spec_files=("specs/amply.yaml",)))
+    assert github_upload_problems(doc) == []
+    located = [(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+                r["locations"][0]["physicalLocation"]["region"]["startLine"],
+                r["locations"][0]["logicalLocations"][0]["name"]) for r in doc["runs"][0]["results"]]
+    assert located == [("specs/accounts.yaml", 3, ACCOUNT),
+                       ("specs/amply.yaml", 1, "arn:aws:iam::111122223333:role/app"),
+                       ("specs/amply.yaml", 1, ACCOUNT)]
+    error = doc["runs"][0]["results"][2]
+    assert error["message"]["text"] == (
+        f"Could not evaluate managed on account {ACCOUNT}, so it is not known to comply: "
+        "ListBuckets failed (AccessDenied): Access Denied")
+    assert error["properties"]["error"] == {"api": "ListBuckets", "code": "AccessDenied",
+                                            "message": "Access Denied"}
+
+
+def test_a_report_without_spec_files_still_has_a_physical_location_everywhere(report: Report) -> None:
+    assert github_upload_problems(_doc(replace(report, spec_files=()))) == []
+
+
+@pytest.mark.parametrize(("path", "root", "cwd", "uri"), [
+    ("specs/amply.yaml", "/repo", "/repo", "specs/amply.yaml"),
+    ("specs/amply.yaml", "/repo", "/repo/infra", "infra/specs/amply.yaml"),
+    ("/repo/infra/specs/a b.yaml", "/repo", "/elsewhere", "infra/specs/a%20b.yaml"),
+    ("../specs/amply.yaml", "/repo", "/repo/ci", "specs/amply.yaml"),
+    ("/etc/s3audit/specs.yaml", "/repo", "/repo", "file:///etc/s3audit/specs.yaml"),
+    ("../outside.yaml", "/repo", "/repo", "file:///outside.yaml"),
+])
+def test_uris_are_relative_to_the_sarif_root(path: str, root: str, cwd: str, uri: str) -> None:
+    paths = sarif.Paths(root=PurePosixPath(root), cwd=PurePosixPath(cwd))
+    assert sarif.artifact_uri(path, paths) == uri
+
+
+def test_the_root_applies_to_results_and_waivers(report: Report) -> None:
+    paths = sarif.Paths(root=PurePosixPath("/work"), cwd=PurePosixPath("/work/repo"))
+    doc = json.loads(sarif.render(replace(report, spec_files=("specs/amply.yaml",)), paths))
+    uris = {loc["physicalLocation"]["artifactLocation"]["uri"]
+            for r in doc["runs"][0]["results"] for loc in r["locations"]}
+    assert uris == {"repo/specs/amply.yaml"}
+    (waived,) = [r for r in doc["runs"][0]["results"] if "suppressions" in r]
+    location = waived["suppressions"][0]["location"]["physicalLocation"]["artifactLocation"]
+    assert location == {"uri": "repo/specs/waivers.yaml"}
+
+
+def test_frameworks_become_rule_tags_and_result_properties(
+    report: Report, make_result: Callable[..., Result],
+) -> None:
+    mapped = make_result(control="tls_only", rule_id="S3-TLS-001", status=Status.DRIFT,
+                         frameworks=(("aws-fsbp", ("S3.5",)), ("cis-aws", ("2.1.1",))))
+    doc = _doc(replace(report, results=(mapped,)))
+    rules = {rule["id"]: rule for rule in doc["runs"][0]["tool"]["driver"]["rules"]}
+    assert rules["S3-TLS-001"]["properties"]["tags"] == ["security", "aws-s3", "aws-fsbp/S3.5",
+                                                          "cis-aws/2.1.1"]
+    assert rules["S3-VER-001"]["properties"]["tags"] == ["security", "aws-s3"]
+    (result,) = doc["runs"][0]["results"]
+    assert result["properties"]["frameworks"] == {"aws-fsbp": ["S3.5"], "cis-aws": ["2.1.1"]}
+
+
+def test_past_githubs_result_limit_the_most_severe_are_kept_and_the_rest_announced(
+    report: Report, monkeypatch: pytest.MonkeyPatch, validator: jsonschema.protocols.Validator,
+) -> None:
+    monkeypatch.setattr(sarif, "MAX_RESULTS", 2)
+    doc = _doc(report)
+    run = doc["runs"][0]
+    assert [r["properties"]["control"] for r in run["results"]] == ["tls_only", "public_access"]
+    (notice,) = run["invocations"][0]["toolExecutionNotifications"]
+    assert notice["message"]["text"].startswith("2 results were left out")
+    assert validator.is_valid(doc)
+
+
+def test_the_sample_meets_githubs_upload_constraints(report: Report) -> None:
+    assert github_upload_problems(_doc(replace(report, spec_files=("specs/amply.yaml",)))) == []
+
+
+def test_the_constraint_check_is_live() -> None:
+    bad = {"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "x", "rules": []}},
+                                         "results": [{"ruleId": "R", "message": {"text": "m"},
+                                                      "locations": [{"logicalLocations": []}]}]}]}
+    problems = github_upload_problems(bad)
+    assert any("physicalLocation" in p for p in problems)
+    assert any("not a rule" in p for p in problems)
 
 
 def test_bucket_without_a_known_account_is_named_alone(

@@ -1,4 +1,5 @@
-"""Account scope and the controls added with the restructure, end to end: the CLI against a moto
+"""Account scope and the controls added with the restructure (account public_access_block,
+ownership, object_acls, min_tls_version, cross_account), end to end: the CLI against a moto
 server on 127.0.0.1 over HTTP."""
 
 from __future__ import annotations
@@ -118,4 +119,51 @@ def test_ownership_and_object_acls_end_to_end(seeded_server: str, tmp_path: Path
                      if r["status"] != "pass")
     assert failing == [("amply-widgets-prod", "object_acls", "effective"),
                        ("amply-widgets-prod", "ownership", "ObjectWriter")]
+    assert code == 1
+
+
+POLICY_SPEC = """\
+version: 1
+buckets:
+  - match: "amply-storage-*"
+    min_tls_version: "1.2"
+    cross_account: {allowed_accounts: ["444455556666"]}
+"""
+
+
+def _deny(bucket: str, condition: dict[str, Any]) -> dict[str, Any]:
+    return {"Effect": "Deny", "Principal": "*", "Action": "s3:*",
+            "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"], "Condition": condition}
+
+
+def test_min_tls_version_and_cross_account_end_to_end(seeded_server: str, tmp_path: Path) -> None:
+    s3, _, _ = clients_for(seeded_server)
+    bucket = "amply-storage-prod"
+    statements = [
+        _deny(bucket, {"Bool": {"aws:SecureTransport": "false"}}),
+        _deny(bucket, {"NumericLessThan": {"s3:TlsVersion": "1.2"}}),
+        {"Sid": "Partner", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
+         "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"},
+    ]
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": statements}))
+    specs = _specs(tmp_path, POLICY_SPEC)
+    code, report = _audit(seeded_server, specs, tmp_path, "--bucket", bucket)
+    by = {r["control"]: r for r in report["results"]}
+    assert (by["min_tls_version"]["status"], by["cross_account"]["status"], by["tls_only"]["status"]) == (
+        "pass", "pass", "pass")
+    assert code == 0
+    # Another account appears: cross_account drifts naming it; the TLS controls still hold.
+    statements.append({"Sid": "Stranger", "Effect": "Allow",
+                       "Principal": {"AWS": "arn:aws:iam::777788889999:root"},
+                       "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/*"})
+    statements[1] = _deny(bucket, {"NumericLessThan": {"s3:TlsVersion": "1.1"}})
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": statements}))
+    code, report = _audit(seeded_server, specs, tmp_path, "--bucket", bucket)
+    by = {r["control"]: r for r in report["results"]}
+    assert by["cross_account"]["status"] == "drift"
+    assert "777788889999" in by["cross_account"]["message"] and "444455556666" not in by["cross_account"]["message"]
+    assert by["cross_account"]["differences"][0]["path"].startswith("cross_account[")
+    assert by["min_tls_version"]["status"] == "drift"
+    assert "jq" in by["min_tls_version"]["remediation"]  # merged into the live policy, not replacing it
+    assert by["tls_only"]["status"] == "pass"
     assert code == 1
