@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Mapping
+from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from auditor.controls import Ref, Request, control, requests
@@ -17,6 +20,14 @@ from auditor.model import Report, SpecEntry, SpecSet
 
 DEMO_REGION = "eu-central-1"
 UNMANAGED = "amply-scratch-tmp"
+# Clients for one region ({"s3": ..., "kms": ..., "s3control": ...}), or a way to get them
+# for any region: a bucket is created, and its KMS aliases made, in its own region.
+ClientsFor = Mapping[str, Any] | Callable[[str], Mapping[str, Any]]
+
+
+def packaged_specs() -> Path:
+    """The seed's five bucket specs shipped in the package, for `demo` outside a checkout."""
+    return Path(str(resources.files("auditor").joinpath("demo_specs")))
 
 
 def _kms_key(kms: Any, ref: str) -> None:
@@ -39,11 +50,11 @@ def _merge_policy(pending: dict[str, Any] | None, request: Request) -> dict[str,
     return pending
 
 
-def _perform(clients: dict[str, Any], request: Request) -> None:
+def _perform(clients: Mapping[str, Any], request: Request) -> None:
     getattr(clients[request.service], request.method)(**request.params)
 
 
-def provision(clients: dict[str, Any], spec: SpecEntry, name: str) -> None:
+def provision(clients: Mapping[str, Any], spec: SpecEntry, name: str) -> None:
     """Create bucket `name` configured exactly as `spec` (an effective spec) says.
 
     `clients` maps a service name ("s3", "kms", "s3control") to a boto3 client.
@@ -67,7 +78,7 @@ def provision(clients: dict[str, Any], spec: SpecEntry, name: str) -> None:
         _perform(clients, Request("s3", "PutBucketPolicy", {"Bucket": name, "Policy": json.dumps(policy)}))
 
 
-def provision_all(clients: dict[str, Any], specs: SpecSet) -> list[str]:
+def provision_all(clients: ClientsFor, specs: SpecSet) -> list[str]:
     """Provision every exact-named bucket of the specs; returns their names."""
     from auditor.spec.build import effective_spec
 
@@ -75,7 +86,9 @@ def provision_all(clients: dict[str, Any], specs: SpecSet) -> list[str]:
     for name in names:
         spec = effective_spec(specs, name)
         assert spec is not None
-        provision(clients, spec, name)
+        region = spec.want("region")
+        region = region if isinstance(region, str) else DEMO_REGION
+        provision(clients(region) if callable(clients) else clients, spec, name)
     return names
 
 
@@ -115,8 +128,14 @@ def run_demo(specs: SpecSet) -> tuple[Report, list[str]]:
     with mock_aws():
         import boto3
 
-        clients = {s: boto3.client(s, region_name=DEMO_REGION) for s in ("s3", "kms", "s3control")}
-        names = provision_all(clients, specs)
-        drifts = introduce_drift(clients["s3"], names)
+        made: dict[str, dict[str, Any]] = {}
+
+        def regional(region: str) -> dict[str, Any]:
+            if region not in made:
+                made[region] = {s: boto3.client(s, region_name=region) for s in ("s3", "kms", "s3control")}
+            return made[region]
+
+        names = provision_all(regional, specs)
+        drifts = introduce_drift(regional(DEMO_REGION)["s3"], names)
         report = run_audit(AuditOptions(aws=AwsConfig(region=DEMO_REGION)), specs)
     return report, drifts

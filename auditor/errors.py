@@ -34,7 +34,8 @@ class SpecProblem:
     path: tuple[str | int, ...] = ()  # the same key path, for programs: ("buckets", 0, ...)
 
     def __str__(self) -> str:
-        key = f"{self.key}: " if len(self.key) <= 200 else f"{self.key[:199]}…: "
+        key = self.key if len(self.key) <= 200 else f"{self.key[:199]}…"
+        key = f"{key}: " if key else ""
         tag = "warning: " if self.level == "warning" else ""
         message = self.message
         if len(message) > MESSAGE_LIMIT:

@@ -15,6 +15,7 @@ import stat
 import sys
 import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from auditor.errors import AuditorError
@@ -95,6 +96,39 @@ def _write(path: Path, text: str) -> None:
     finally:
         with _TEMPORARIES_LOCK:
             _TEMPORARIES.discard(tmp.name)
+
+
+def write_new(directory: Path, names: Iterator[Path], text: str) -> Path:
+    """Write text under the first of `names` that does not exist yet, never replacing a file:
+    the temp file is hard-linked to the name (link fails if the name is taken, where a
+    rename would replace it). Returns the name used."""
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".s3audit-new.", suffix=".tmp")
+    with _TEMPORARIES_LOCK:
+        _TEMPORARIES.add(tmp)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, FILE_MODE)
+        for name in names:
+            try:
+                os.link(tmp, name)
+            except FileExistsError:
+                continue
+            _sync_directory(directory)
+            return name
+        raise WriteError(f"cannot write into {directory}: no free name")  # names never run out
+    except WriteError:
+        raise
+    except OSError as exc:
+        raise WriteError(f"cannot write into {directory}: {exc.strerror or exc}") from exc
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        with _TEMPORARIES_LOCK:
+            _TEMPORARIES.discard(tmp)
 
 
 def discard_temporaries() -> None:

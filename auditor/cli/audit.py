@@ -254,10 +254,18 @@ def _run(options: AuditOptions, specs: SpecSet, baseline: Baseline | None, inter
 @click.option("--out", "out_dir", default="reports/", show_default=True,
               type=click.Path(path_type=Path), metavar="DIR", help="Directory for the reports.")
 @specs_option
-def demo(out_dir: Path, specs: tuple[Path, ...]) -> None:
-    """Audit a simulated account (in-process moto) holding the seed's buckets with some drift."""
-    from auditor.demo import run_demo
+@click.pass_context
+def demo(ctx: click.Context, out_dir: Path, specs: tuple[Path, ...]) -> None:
+    """Audit a simulated account (in-process moto) holding the seed's buckets with some drift.
 
+    Without --specs and without a specs/ directory here, the seed's five buckets shipped with
+    s3audit are used, so the demo runs from any directory.
+    """
+    from auditor.demo import packaged_specs, run_demo
+
+    defaulted = ctx.get_parameter_source("specs") is click.core.ParameterSource.DEFAULT
+    if defaulted and not any(p.exists() for p in specs):
+        specs = (packaged_specs(),)
     spec_set = load(specs)
     report, drifts = run_demo(spec_set)
     click.echo("s3audit demo: an in-process moto account holding the specs' buckets, with drifts:", err=True)

@@ -19,6 +19,7 @@ from auditor.causes import DEADLINE_EXCEEDED, INTERRUPTED, Kind, account_wide, k
 from auditor.collect import Clients, Collector, Listing, Target, collect
 from auditor.collect.accounts import AccountFailure, open_accounts
 from auditor.engine import account_results, evaluate, facets_needed, run_error
+from auditor.errors import AuditorError
 from auditor.model import (
     AccountState,
     AwsFailure,
@@ -30,7 +31,7 @@ from auditor.model import (
     SpecSet,
     Unreadable,
 )
-from auditor.run.history import Baseline, apply_baseline, load_baseline, previous_report
+from auditor.run.history import Baseline, apply_baseline, load_baseline, previous_reports
 from auditor.run.options import AuditOptions
 from auditor.run.plan import Job, plan, restrict
 from auditor.run.waivers import apply_waivers
@@ -143,11 +144,19 @@ def open_collectors(options: AuditOptions) -> tuple[list[Collector], list[Result
 
 def baseline_for(options: AuditOptions) -> Baseline | None:
     """The given --baseline, else the newest earlier report in --history; AuditorError if unreadable."""
-    path = options.baseline
-    if path is None and options.history is not None:
-        before = options.now.strftime("%Y-%m-%dT%H:%M:%SZ") if options.now else None
-        path = previous_report(options.history, before)
-    return load_baseline(path) if path is not None else None
+    if options.baseline is not None:
+        return load_baseline(options.baseline)
+    if options.history is None:
+        return None
+    before = options.now.strftime("%Y-%m-%dT%H:%M:%SZ") if options.now else None
+    for path in previous_reports(options.history, before):
+        try:
+            return load_baseline(path)
+        except AuditorError:
+            if path.exists():
+                raise
+            # pruned by an overlapping run between listing and reading: take the next one
+    return None
 
 
 def run_audit(

@@ -98,8 +98,8 @@ def no_match(unmatched: Sequence[str], names: Collection[str]) -> InvocationErro
     """`no bucket matches --bucket X`, with the closest names there are."""
     wanted = " ".join(f"--bucket {p}" for p in unmatched)
     short = [p for p in unmatched if len(p) <= 63]
-    close = difflib.get_close_matches(short[0], sorted(names), n=3, cutoff=0.6) if short else []
-    hint = f"; did you mean {', '.join(close)}?" if close else (
+    close = difflib.get_close_matches(short[0], sorted(names), n=3, cutoff=0.8) if short else []
+    hint = f" (did you mean {', '.join(close)}?)" if close else (
         f" (the audited accounts and the specs have {len(names)} bucket(s))")
     return InvocationError(f"no bucket matches {wanted}{hint}; nothing audited")
 
