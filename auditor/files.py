@@ -183,10 +183,10 @@ def _unwritable_directory(directory: Path, path: Path) -> str | None:
         return f"cannot write {path}: {existing} is not a directory"
     if not os.access(existing, os.W_OK | os.X_OK):
         return f"cannot write {path}: {existing} is not writable"
-    if existing != directory:
-        return None  # the missing directories will be created there
-    try:  # access() cannot tell everything (ACLs, some network filesystems): try it
-        fd, probe = tempfile.mkstemp(dir=directory, prefix=".s3audit-probe.", suffix=".tmp")
+    # access() cannot tell everything (a read-only or special filesystem, ACLs, root on
+    # sysfs): create and remove a file where the report or its directory will be made.
+    try:
+        fd, probe = tempfile.mkstemp(dir=existing, prefix=".s3audit-probe.", suffix=".tmp")
     except OSError as exc:
         return f"cannot write {path}: {exc.strerror or exc}"
     os.close(fd)

@@ -250,3 +250,104 @@ def test_a_symlink_to_a_report_keeps_the_link(seeded_server: str, tmp_path: Path
     link.symlink_to(real)
     assert cli("audit", "--specs", str(SPECS), "--endpoint-url", seeded_server, "--json", str(link)).exit_code == 0
     assert link.is_symlink() and json.loads(real.read_text())["schema_version"] == 1
+
+
+# --------------------------------------------------------------------------- missing buckets
+
+
+def _foreign_bucket(server: str, name: str) -> None:
+    """A bucket of another account (moto keys accounts by the credentials of assumed roles)."""
+    import boto3
+
+    creds = boto3.client("sts", endpoint_url=server, region_name=REGION).assume_role(
+        RoleArn="arn:aws:iam::111111111111:role/owner", RoleSessionName="owner")["Credentials"]
+    boto3.client("s3", endpoint_url=server, region_name=REGION, aws_access_key_id=creds["AccessKeyId"],
+                 aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"],
+                 ).create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
+
+
+def _spec(tmp_path: Path, name: str, region: str = REGION) -> Path:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(f"version: 1\nbuckets:\n  - name: {name}\n    region: {region}\n    versioning: Enabled\n")
+    return spec
+
+
+def test_a_bucket_another_account_owns_is_not_called_missing(server: str, tmp_path: Path) -> None:
+    _foreign_bucket(server, "amply-logs-prod")
+    result = cli("audit", "--specs", str(_spec(tmp_path, "amply-logs-prod")), "--endpoint-url", server,
+                 "--out", str(tmp_path / "out"))
+    assert result.exit_code == 1
+    (exists,) = report(tmp_path / "out")["results"]
+    assert exists["message"].startswith("Bucket amply-logs-prod exists, but not in the audited account(s)")
+    assert "create-bucket" not in exists["remediation"] and "squatting" in exists["remediation"]
+
+
+def test_head_bucket_403_is_exists_elsewhere_and_404_is_missing_with_its_region(server: str, tmp_path: Path) -> None:
+    proxy = FaultProxy(int(server.rsplit(":", 1)[1])).start()
+    try:
+        proxy.faults.append(Fault("HEAD", "/amply-taken", None, 403, "Forbidden"))
+        taken = cli("audit", "--specs", str(_spec(tmp_path, "amply-taken")), "--endpoint-url", proxy.url,
+                    "--out", str(tmp_path / "taken"))
+        missing = cli("audit", "--specs", str(_spec(tmp_path, "amply-new", "us-west-2")), "--endpoint-url",
+                      proxy.url, "--out", str(tmp_path / "missing"))
+    finally:
+        proxy.stop()
+    assert taken.exit_code == missing.exit_code == 1
+    (owned,) = report(tmp_path / "taken")["results"]
+    assert "exists, but not in the audited account(s): another account owns the name" in owned["message"]
+    (gone,) = report(tmp_path / "missing")["results"]
+    assert gone["message"] == "Bucket amply-new does not exist; a spec requires it"
+    # runs as printed: the region twice, as the create-bucket API and the CLI each need it
+    assert gone["remediation"] == ("aws s3api create-bucket --bucket amply-new --create-bucket-configuration "
+                                   "LocationConstraint=us-west-2 --region us-west-2")
+    assert "  drift  high     amply-new exists: Bucket amply-new does not exist; a spec requires it" in (
+        missing.stderr.splitlines())
+
+
+# --------------------------------------------------------------------------- KMS names, init, demo
+
+
+def test_kms_drift_names_each_key_once_with_its_alias(seeded_server: str, tmp_path: Path) -> None:
+    s3, kms, _ = clients_for(seeded_server)
+    key = kms.create_key()["KeyMetadata"]
+    kms.create_alias(AliasName="alias/legacy-key", TargetKeyId=key["KeyId"])
+    s3.put_bucket_encryption(Bucket="amply-storage-prod", ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key["Arn"]}}]})
+    result = audit(seeded_server, tmp_path / "out")
+    assert result.exit_code == 1
+    (drift,) = [r for r in report(tmp_path / "out")["results"] if r["status"] == "drift"]
+    assert drift["message"].startswith(f"Bucket encrypts with KMS key {key['Arn']} (alias/legacy-key); the spec "
+                                       "requires alias/amply-s3-key (arn:aws:kms:")
+    assert drift["message"].count(key["Arn"]) == 1 and drift["message"].count("alias/amply-s3-key") == 1
+
+
+def test_init_writes_the_alias_of_a_key_rather_than_its_arn(server: str, tmp_path: Path) -> None:
+    s3, kms, _ = clients_for(server)
+    key = kms.create_key()["KeyMetadata"]
+    kms.create_alias(AliasName="alias/amply-s3-key", TargetKeyId=key["KeyId"])
+    s3.create_bucket(Bucket="amply-keyed", CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3.put_bucket_encryption(Bucket="amply-keyed", ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key["Arn"]}}]})
+    result = cli("init", "--endpoint-url", server, "--bucket", "amply-k*", "--out", str(tmp_path / "specs"))
+    assert result.exit_code == 0, result.output
+    assert "kms_key: alias/amply-s3-key" in (tmp_path / "specs" / "amply-keyed.yaml").read_text()
+    again = cli("audit", "--specs", str(tmp_path / "specs"), "--endpoint-url", server, "--out", str(tmp_path / "o"))
+    assert again.exit_code == 0, again.output  # the alias resolves to the key the bucket uses
+
+
+def test_demo_runs_from_any_directory_and_with_buckets_in_any_region(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no specs/ here
+    shipped = cli("demo", "--out", "seed")
+    assert shipped.exit_code == 0, shipped.output
+    assert report(tmp_path / "seed")["summary"]["buckets"] == 6
+    (tmp_path / "us.yaml").write_text(
+        "version: 1\nbuckets:\n  - name: acme-us-logs\n    region: us-east-1\n    versioning: Enabled\n"
+        "    encryption: {algorithm: 'aws:kms', kms_key: alias/acme-us}\n"
+        "  - name: acme-eu-data\n    region: eu-west-1\n    versioning: Enabled\n")
+    regions = cli("demo", "--specs", "us.yaml", "--out", "us")
+    assert regions.exit_code == 0, regions.output
+    results = report(tmp_path / "us")["results"]
+    assert {(r["bucket"], r["status"]) for r in results if r["bucket"] != "amply-scratch-tmp"} == {
+        ("acme-us-logs", "pass"), ("acme-eu-data", "pass")}

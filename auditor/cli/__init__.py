@@ -77,7 +77,7 @@ def entry() -> None:
     from auditor.cli.signals import leave
 
     try:
-        main()
+        main(prog_name="s3audit")  # `python -m auditor` too: its usage, its completion variable
     except SystemExit as exc:
         if threading.active_count() > 1:
             leave(exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1))

@@ -22,7 +22,7 @@ from auditor.cli.options import (
     targets,
 )
 from auditor.cli.signals import Interrupt
-from auditor.cli.terminal import Progress, print_summary, safe_line
+from auditor.cli.terminal import Progress, escape, print_summary, safe_line
 from auditor.errors import AuditorError, InvocationError
 from auditor.model import Report, Severity, SpecSet
 from auditor.run.history import Baseline
@@ -270,14 +270,14 @@ def demo(ctx: click.Context, out_dir: Path, specs: tuple[Path, ...]) -> None:
     report, drifts = run_demo(spec_set)
     click.echo("s3audit demo: an in-process moto account holding the specs' buckets, with drifts:", err=True)
     for line in drifts:
-        click.echo(f"  - {line}", err=True)
+        click.echo(safe_line(f"  - {line}"), err=True)
     # The drift is the demonstration, not a failure: exit 0 unless something could not be read.
     finish(report, Outputs(out_dir=out_dir), Severity.LOW, quiet=False, exit_on_drift=False)
 
 
 @click.command()
-@click.argument("old", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.argument("new", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("old", metavar="OLD.json", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("new", metavar="NEW.json", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def diff(old: Path, new: Path) -> None:
     """Compare two JSON reports: what is new, persisting and resolved. Exit 1 if anything is new."""
     from auditor.model import Change
@@ -292,12 +292,12 @@ def diff(old: Path, new: Path) -> None:
         click.echo(f"{change.value}: {len(group)}")
         for line in group:
             was = f" (was {line.before})" if line.before else ""
-            click.echo(f"  {line.key} {line.status}{was}: {line.message}")
+            click.echo(safe_line(f"  {line.key} {line.status}{was}: {escape(line.message)}"))
     sys.exit(1 if any(line.change is Change.NEW for line in lines) else 0)
 
 
 @click.command()
-@click.argument("reports", nargs=-1, required=True,
+@click.argument("reports", nargs=-1, required=True, metavar="SHARD.json...",
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @output_options
 @fail_on_option

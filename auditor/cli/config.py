@@ -38,6 +38,12 @@ PYPROJECT = "pyproject.toml"
 _NOT_SHARED = frozenset({("init", "out_dir"), ("import", "out_dir")})
 
 
+class ConfigError(click.ClickException):
+    """A config file that cannot be used: exit 2, like any bad invocation."""
+
+    exit_code = 2
+
+
 def config_option(f: F) -> F:
     option = click.option(
         "--config", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path),
@@ -75,14 +81,14 @@ def _table(path: Path, required: bool) -> dict[str, Any]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise click.UsageError(f"{path}: cannot read the config: {exc}") from exc
+        raise ConfigError(f"{path}: cannot read the config: {exc}") from exc
     if path.name != PYPROJECT:
         return data
     table = data.get("tool", {}).get("s3audit")
     if table is None and required:
-        raise click.UsageError(f"{path}: no [tool.s3audit] table")
+        raise ConfigError(f"{path}: no [tool.s3audit] table")
     if table is not None and not isinstance(table, dict):
-        raise click.UsageError(f"{path}: [tool.s3audit] must be a table")
+        raise ConfigError(f"{path}: [tool.s3audit] must be a table")
     return table or {}
 
 
@@ -107,10 +113,10 @@ def _line(path: Path, key: str) -> int:
     return next((n for n, text in enumerate(lines, 1) if pattern.match(text)), 1)
 
 
-def _unknown(path: Path, key: str, known: list[str], where: str) -> click.UsageError:
+def _unknown(path: Path, key: str, known: list[str], where: str) -> ConfigError:
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
     hint = f"; did you mean '{close[0]}'?" if close else ""
-    return click.UsageError(f"{path}:{_line(path, key)}: unknown key '{key}'{where}{hint}")
+    return ConfigError(f"{path}:{_line(path, key)}: unknown key '{key}'{where}{hint}")
 
 
 def default_map(group: click.Group, table: Mapping[str, Any], path: Path,
@@ -149,7 +155,7 @@ def _value(p: click.Parameter, value: Any, path: Path, key: str, explicit: bool)
     if getattr(p, "multiple", False) and not isinstance(value, list):
         value = [value]
     if isinstance(value, (dict, list)) and not getattr(p, "multiple", False):
-        raise click.UsageError(f"{path}:{_line(path, key)}: {key}: expected one value, not a "
+        raise ConfigError(f"{path}:{_line(path, key)}: {key}: expected one value, not a "
                                f"{'table' if isinstance(value, dict) else 'list'}")
     if explicit and isinstance(p.type, click.Path):
         base = path.parent
@@ -158,7 +164,7 @@ def _value(p: click.Parameter, value: Any, path: Path, key: str, explicit: bool)
     try:
         p.type_cast_value(click.Context(click.Command("config")), value)
     except click.BadParameter as exc:
-        raise click.UsageError(f"{path}:{_line(path, key)}: {key}: {exc.format_message()}") from exc
+        raise ConfigError(f"{path}:{_line(path, key)}: {key}: {exc.format_message()}") from exc
     return value
 
 

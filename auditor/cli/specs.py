@@ -11,12 +11,13 @@ import click
 from auditor.cli.common import EXIT_INCOMPLETE, fail, load
 from auditor.cli.invocation import check_profiles, check_region
 from auditor.cli.options import aws_options, specs_option
+from auditor.cli.terminal import safe_line
 from auditor.errors import AuditorError, CollectError
 
 
 @click.command()
 @specs_option
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, metavar="[FILE|DIR]...", type=click.Path(path_type=Path))
 def validate(specs: tuple[Path, ...], paths: tuple[Path, ...]) -> None:
     """Check spec files (schema and semantic lint) without touching AWS; PATHS add to --specs."""
     spec_set = load(paths if paths and specs == (Path("specs/"),) else (*specs, *paths))
@@ -53,10 +54,10 @@ def _report(written: list[Path], entries: list[dict[str, Any]], out_dir: Path) -
     for entry in entries:
         for comment in entry.get(COMMENTS, ()):
             if not str(comment).startswith("source: "):
-                click.echo(f"  {entry['name']}: {comment}", err=True)
-    click.echo(f"s3audit: wrote {len(written)} spec file(s) to {out_dir}", err=True)
+                click.echo(safe_line(f"  {entry['name']}: {comment}"), err=True)
+    click.echo(safe_line(f"s3audit: wrote {len(written)} spec file(s) to {out_dir}"), err=True)
     for path in written:
-        click.echo(f"  {path}", err=True)
+        click.echo(safe_line(f"  {path}"), err=True)
 
 
 @click.command("init")
@@ -101,7 +102,7 @@ def init(buckets: tuple[str, ...], out_dir: Path, profile: str | None, region: s
 
 
 @click.command("import")
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("files", nargs=-1, required=True, metavar="FILE...", type=click.Path(path_type=Path))
 @_out_option
 @click.option("--region", callback=check_region, metavar="NAME",
               help="Region the templates deploy to; fills `region` where a source states none.")
@@ -119,7 +120,7 @@ def import_cmd(files: tuple[Path, ...], out_dir: Path, region: str | None, force
     from auditor.bootstrap.from_cfn import import_templates
 
     def warn(message: str) -> None:
-        click.echo(f"s3audit: warning: {message}", err=True)
+        click.echo(safe_line(f"s3audit: warning: {message}"), err=True)
 
     try:
         entries = import_templates(files, region=region, warn=warn)
