@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import difflib
 
-from auditor.collect.facets import FACETS, RUN_CALLS
+from auditor.collect.facets import FACETS, LIST_ALIASES, RUN_CALLS
 from auditor.controls import CONTROLS, Control, example_remediation, find
 from auditor.engine import facets_needed
 from auditor.model import Facet, Scope, SpecSet
@@ -113,6 +113,8 @@ def permissions_policy(specs: SpecSet | None = None) -> dict[str, object]:
         facets = {f for entry in specs.entries for f in facets_needed(entry)}
     facets.add(Facet.LOCATION)  # to find the region of buckets the listing gives none for
     actions = {FACETS[f].iam_action for f in facets} | {c.iam_action for c in RUN_CALLS}
+    if Facet.KMS_KEYS in facets:
+        actions.add(LIST_ALIASES.iam_action)  # to name a key by its alias in messages (optional)
     return {
         "Version": "2012-10-17",
         "Statement": [

