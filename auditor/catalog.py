@@ -12,7 +12,7 @@ from auditor.model import Facet, Scope, SpecSet
 
 
 def _actions(c: Control) -> list[str]:
-    return sorted({FACETS[f].iam_action for f in c.reads})
+    return sorted({a for f in c.reads for a in FACETS[f].iam_actions})
 
 
 def _scope(c: Control) -> str:
@@ -112,12 +112,28 @@ def permissions_policy(specs: SpecSet | None = None) -> dict[str, object]:
     else:
         facets = {f for entry in specs.entries for f in facets_needed(entry)}
     facets.add(Facet.LOCATION)  # to find the region of buckets the listing gives none for
-    actions = {FACETS[f].iam_action for f in facets} | {c.iam_action for c in RUN_CALLS}
+    control_plane = {a for f in facets if not FACETS[f].data_plane for a in FACETS[f].iam_actions}
     if Facet.KMS_KEYS in facets:
-        actions.add(LIST_ALIASES.iam_action)  # to name a key by its alias in messages (optional)
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Sid": "S3AuditReadOnly", "Effect": "Allow", "Action": sorted(actions), "Resource": "*"}
-        ],
-    }
+        control_plane.add(LIST_ALIASES.iam_action)  # to name a key by its alias in messages (optional)
+    data_plane = {a for f in facets if FACETS[f].data_plane for a in FACETS[f].iam_actions}
+    statements: list[dict[str, object]] = [{"Sid": "S3AuditReadOnly", "Effect": "Allow", "Resource": "*",
+                                            "Action": sorted(control_plane | {c.iam_action for c in RUN_CALLS})}]
+    if data_plane:
+        # Object metadata is data-plane read: grant it apart, so it can be limited to the
+        # buckets (and keys) the specs name.
+        statements.append({"Sid": "S3AuditObjectMetadataRead", "Effect": "Allow", "Resource": "*",
+                           "Action": sorted(data_plane)})
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def data_plane_note(specs: SpecSet | None = None) -> str | None:
+    """What `permissions` says beside the policy when a control reads object data."""
+    controls = CONTROLS if specs is None else [c for c in CONTROLS if any(
+        c.key in e.stated() and c.scope is e.scope for e in specs.entries)]
+    readers = [c for c in controls if any(FACETS[f].data_plane for f in c.reads)]
+    if not readers:
+        return None
+    actions = sorted({a for c in readers for f in c.reads if FACETS[f].data_plane for a in FACETS[f].iam_actions})
+    names = ", ".join(f"`{c.key}`" for c in readers)
+    return (f"note: {names} needs data-plane read ({', '.join(actions)}): it reads object metadata "
+            "(HeadObject, ListObjectsV2), not only bucket configuration (statement S3AuditObjectMetadataRead)")

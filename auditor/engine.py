@@ -18,6 +18,8 @@ from auditor.model import (
     AwsFailure,
     BucketState,
     Facet,
+    ObjectQuery,
+    PrincipalState,
     Report,
     Result,
     Scope,
@@ -38,6 +40,12 @@ def _stated(entry: SpecEntry) -> Iterator[tuple[Control, Any]]:
 def facets_needed(entry: SpecEntry) -> frozenset[Facet]:
     """Every facet the controls an entry states read."""
     return frozenset(f for c, _ in _stated(entry) for f in c.reads)
+
+
+def object_queries(entry: SpecEntry) -> tuple[ObjectQuery, ...]:
+    """What the objects facet must read for the entry's controls, each once."""
+    found = (q for c, want in _stated(entry) if c.object_queries is not None for q in c.object_queries(want))
+    return tuple(dict.fromkeys(found))
 
 
 def kms_refs(entry: SpecEntry) -> tuple[str, ...]:
@@ -69,8 +77,16 @@ def account_results(entry: SpecEntry, state: AccountState) -> list[Result]:
     return [_control(c, ref, want, state, entry) for c, want in _stated(entry)]
 
 
-def _control(c: Control, ref: Ref, want: Any, state: BucketState | AccountState,
-             entry: SpecEntry) -> Result:
+def principal_results(entry: SpecEntry, state: PrincipalState) -> list[Result]:
+    """One principal-scope result per control the principal entry states (subject: the role ARN)."""
+    ref = Ref(state.arn, state.account_id, None)
+    return [_control(c, ref, want, state, entry) for c, want in _stated(entry)]
+
+
+State = BucketState | AccountState | PrincipalState
+
+
+def _control(c: Control, ref: Ref, want: Any, state: State, entry: SpecEntry) -> Result:
     missing = [f for f in c.reads if not state.has(f)]
     unreadable = [v for f in c.reads if state.has(f) and isinstance(v := state.facet(f), Unreadable)]
     if unreadable:
@@ -85,7 +101,7 @@ def _control(c: Control, ref: Ref, want: Any, state: BucketState | AccountState,
 
 
 def _judge(c: Control, ref: Ref, want: Any, facets: tuple[Any, ...],
-           state: BucketState | AccountState, entry: SpecEntry | None) -> Result:
+           state: State, entry: SpecEntry | None) -> Result:
     try:
         outcome = c.check(want, ref, *facets)
     except Exception as exc:
@@ -120,6 +136,7 @@ def _result(
         region=ref.region if c.scope is Scope.BUCKET else None,
         differences=differences if len(differences) > 1 or _has_path(differences) else (),
         source=source, scope=c.scope, error=error,
+        principal=ref.name if c.scope is Scope.PRINCIPAL else None,
     )
 
 
@@ -157,4 +174,4 @@ def exit_code(report: Report, fail_on: Severity = Severity.LOW) -> int:
 
 
 __all__ = ["CONTROLS", "account_results", "bucket_results", "evaluate", "exit_code",
-           "facets_needed", "kms_refs", "run_error"]
+           "facets_needed", "kms_refs", "object_queries", "principal_results", "run_error"]

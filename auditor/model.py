@@ -61,6 +61,10 @@ class Facet(StrEnum):
     LIFECYCLE = "lifecycle"
     CORS = "cors"
     WEBSITE = "website"
+    REQUEST_METRICS = "request_metrics"
+    OBJECTS = "objects"  # object metadata (HeadObject), for the keys and prefixes a spec names
+    ALARMS = "alarms"  # the CloudWatch metric alarms on this bucket's S3 metrics
+    ROLE = "role"  # an IAM role and its policies (principal scope)
 
 
 VersioningStatus: TypeAlias = Literal["Enabled", "Suspended", "Disabled"]
@@ -209,6 +213,10 @@ class SpecSet:
     def accounts(self) -> tuple[SpecEntry, ...]:
         return tuple(e for e in self.entries if e.scope is Scope.ACCOUNT)
 
+    @property
+    def principals(self) -> tuple[SpecEntry, ...]:
+        return tuple(e for e in self.entries if e.scope is Scope.PRINCIPAL)
+
 
 # --------------------------------------------------------------------------- IAM policies
 
@@ -273,6 +281,104 @@ class PolicyDocument:
 
 
 # --------------------------------------------------------------------------- live state
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsFilter:
+    """One request-metrics configuration of a bucket (its id is the alarm's FilterId)."""
+
+    id: str
+    prefix: str | None = None
+    tags: tuple[tuple[str, str], ...] = ()
+    access_point: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectQuery:
+    """What the objects facet reads: one named key, or the newest `sample` keys under `prefix`
+    (leaving out `skip`, the keys named on their own)."""
+
+    key: str | None = None
+    prefix: str | None = None
+    sample: int = 5
+    skip: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectHead:
+    """HeadObject of one key; `exists` False when S3 says there is no such key."""
+
+    key: str
+    exists: bool = True
+    cache_control: str | None = None
+    content_type: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PrefixSample:
+    """The keys sampled under a prefix (newest first), and how many the listing held."""
+
+    prefix: str
+    keys: tuple[str, ...] = ()
+    listed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Objects:
+    heads: tuple[ObjectHead, ...] = ()
+    samples: tuple[PrefixSample, ...] = ()
+
+    def head(self, key: str) -> ObjectHead | None:
+        for head in self.heads:
+            if head.key == key:
+                return head
+        return None
+
+    def sample(self, prefix: str) -> PrefixSample | None:
+        for sample in self.samples:
+            if sample.prefix == prefix:
+                return sample
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class MetricAlarm:
+    """A CloudWatch metric alarm (DescribeAlarms MetricAlarms), dimensions sorted by name."""
+
+    name: str
+    namespace: str | None
+    metric: str | None
+    dimensions: tuple[tuple[str, str], ...] = ()
+    threshold: float | None = None
+    period: int | None = None
+    statistic: str | None = None
+    comparison: str | None = None
+    evaluation_periods: int | None = None
+    state: str | None = None
+    actions_enabled: bool = True
+
+    def dimension(self, name: str) -> str | None:
+        return dict(self.dimensions).get(name)
+
+
+@dataclass(frozen=True, slots=True)
+class NamedPolicy:
+    """One policy of a role: inline (`arn` None) or managed (its default version)."""
+
+    name: str
+    document: PolicyDocument
+    arn: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    """An IAM role with its inline and attached managed policies (None as a facet: no such role)."""
+
+    name: str
+    arn: str
+    policies: tuple[NamedPolicy, ...] = ()
+    boundary: NamedPolicy | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -381,7 +487,7 @@ class Unreadable:
 
 # What each facet parses to; `None` means "not configured" for the optional ones
 # (no policy, no lifecycle/CORS configuration -> empty tuple, no website, no block).
-FacetValue: TypeAlias = str | Versioning | Encryption | KmsKeys | PublicAccessBlock | PolicyDocument | Acl | Ownership | tuple[LifecycleRule, ...] | tuple[CorsRule, ...] | Website | Unreadable | None
+FacetValue: TypeAlias = str | Versioning | Encryption | KmsKeys | PublicAccessBlock | PolicyDocument | Acl | Ownership | tuple[LifecycleRule, ...] | tuple[CorsRule, ...] | Website | tuple[MetricsFilter, ...] | Objects | tuple[MetricAlarm, ...] | Role | Unreadable | None
 
 
 class _Facets:
@@ -425,6 +531,16 @@ class AccountState(_Facets):
     """What the collector saw of one account's own (account-scope) configuration."""
 
     account_id: str
+    facets: tuple[tuple[Facet, FacetValue], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PrincipalState(_Facets):
+    """What the collector saw of one IAM principal (a role, by name) in one account."""
+
+    role: str  # the role's name
+    account_id: str
+    arn: str = ""  # the role's ARN (as IAM gives it, or as it would be when there is no such role)
     facets: tuple[tuple[Facet, FacetValue], ...] = ()
 
 

@@ -40,7 +40,10 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[str]:
-    """A real moto server process on 127.0.0.1, shared by the session (reset per test)."""
+    """A real moto server process on 127.0.0.1, shared by the session (reset per test), behind
+    the request-metrics shim (tests/metricsshim.py: moto has no request-metrics store)."""
+    from tests.metricsshim import MetricsShim
+
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
@@ -57,7 +60,9 @@ def moto_server() -> Iterator[str]:
                 proc.kill()
                 raise RuntimeError("moto server did not start") from None
             time.sleep(0.1)
-    yield url
+    shim = MetricsShim(port).start()
+    yield shim.url
+    shim.stop()
     proc.terminate()
     proc.wait(timeout=10)
 
@@ -78,18 +83,25 @@ def clients_for(endpoint: str | None = None) -> tuple[Any, Any, Any]:
     return clients.client("s3"), clients.client("kms"), clients.client("s3control")
 
 
-def seed_account(s3: Any, kms: Any) -> list[str]:
-    """The seed's five buckets, configured exactly as specs/ says."""
+def setup_clients(endpoint: str | None = None) -> dict[str, Any]:
+    """Every client `provision_all` may need, for setting up an account at `endpoint`."""
+    from auditor.collect import AwsConfig, Clients
+
+    clients = Clients(AwsConfig(region=REGION, endpoint_url=endpoint, read_only=False))
+    return {s: clients.client(s) for s in ("s3", "kms", "s3control", "cloudwatch", "iam")}
+
+
+def seed_account(clients: dict[str, Any]) -> list[str]:
+    """The seed's five buckets and the application's role, configured exactly as specs/ says."""
     from auditor.demo import provision_all
     from auditor.spec import load_specs
 
-    return provision_all({"s3": s3, "kms": kms}, load_specs([SPECS]))
+    return provision_all(clients, load_specs([SPECS]))
 
 
 @pytest.fixture
 def seeded_server(server: str) -> str:
-    s3, kms, _ = clients_for(server)
-    seed_account(s3, kms)
+    seed_account(setup_clients(server))
     return server
 
 

@@ -11,7 +11,7 @@ import boto3
 from click.testing import CliRunner
 
 from auditor.cli import main
-from tests.conftest import REGION, SPECS, clients_for, seed_account
+from tests.conftest import REGION, SPECS, clients_for, seed_account, setup_clients
 from tests.faultproxy import Fault, FaultProxy
 from tests.test_cli import audit, not_passing
 
@@ -34,7 +34,7 @@ def test_each_account_is_audited_and_a_failed_role_is_an_error_for_that_account(
     server: str, tmp_path: Path
 ) -> None:
     s3, kms, _ = clients_for(server)
-    seed_account(s3, kms)  # team A holds the five seed buckets ...
+    seed_account(setup_clients(server))  # team A holds the five seed buckets ...
     s3.delete_bucket(Bucket="amply-widgets-prod")  # ... but the widgets bucket lives in team B
     team_b = _as(TEAM_B, server)
     for name in ("amply-widgets-prod", "team-b-scratch"):

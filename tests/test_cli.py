@@ -49,7 +49,13 @@ def test_seed_account_configured_as_the_seed_says_passes_everything(seeded_serve
     assert ("amply-public-data", "public_access") in controls
     assert ("amply-frontend-prod", "website") in controls
     assert ("amply-backups-prod", "tls_only") in controls
-    assert len(controls) == len(report["results"]) == 18
+    assert ("amply-frontend-prod", "objects") in controls and ("amply-public-data", "objects") in controls
+    assert ("amply-storage-prod", "alarms") in controls
+    assert ("amply-widgets-prod", "cross_account") in controls
+    role = [r for r in report["results"] if r["scope"] == "principal"]
+    assert [(r["control"], r["principal"], r["bucket"]) for r in role] == [
+        ("principals", "arn:aws:iam::123456789012:role/amply-app", None)]
+    assert len(controls) == len(report["results"]) == 23
 
 
 def _policy(s3: Any, bucket: str, statement: dict[str, Any]) -> None:
@@ -206,8 +212,9 @@ def test_missing_bucket_is_one_exists_drift(server: str, tmp_path: Path) -> None
     code, report, _ = audit(server, tmp_path)
     assert code == 1
     assert not_passing(report) == sorted(
-        (b, "exists", "drift") for b in
-        ["amply-backups-prod", "amply-frontend-prod", "amply-public-data", "amply-storage-prod", "amply-widgets-prod"]
+        [(b, "exists", "drift") for b in
+         ["amply-backups-prod", "amply-frontend-prod", "amply-public-data", "amply-storage-prod", "amply-widgets-prod"]]
+        + [("<principal>", "principals", "drift")]  # the application's role is not there either
     )
 
 
@@ -270,11 +277,14 @@ def test_a_stalled_response_past_the_deadline_is_an_error_and_reports_are_writte
         release.set()
         proxy.stop()
     assert still_held, "the run returned only after the stalled response was released"
-    # the unfinished bucket's controls are errors; every other bucket was audited
-    assert not_passing(report) == [("amply-widgets-prod", "cors", "error"), ("amply-widgets-prod", "region", "error")]
+    # the unfinished bucket's controls are errors, and the role (nothing is read after the
+    # deadline); every other bucket was audited
+    assert not_passing(report) == [("<principal>", "principals", "error"), ("amply-widgets-prod", "cors", "error"),
+                                   ("amply-widgets-prod", "cross_account", "error"),
+                                   ("amply-widgets-prod", "region", "error")]
     errors = [r for r in report["results"] if r["status"] == "error"]
     assert all(r["error"]["code"] == "DeadlineExceeded" for r in errors)
-    assert sum(r["status"] == "pass" for r in report["results"]) == 16
+    assert sum(r["status"] == "pass" for r in report["results"]) == 19
     assert code == 3
 
 
@@ -320,9 +330,15 @@ def test_explain_and_permissions_come_from_the_registry() -> None:
     assert "Why it matters:" in explained.output and "s3:GetBucketPolicy" in explained.output
     assert CliRunner().invoke(main, ["explain", "S3-XXX-999"]).exit_code == 2
     policy = json.loads(CliRunner().invoke(main, ["permissions", "--specs", str(SPECS / "amply-widgets-prod.yaml")]).output)
-    # the widgets spec names region and cors only: no policy or KMS permissions needed
-    assert "s3:GetBucketCORS" in policy["Statement"][0]["Action"]
-    assert "s3:GetBucketPolicy" not in policy["Statement"][0]["Action"]
+    # the widgets spec names region, cors and cross_account only: no KMS or object permissions
+    assert {"s3:GetBucketCORS", "s3:GetBucketPolicy"} <= set(policy["Statement"][0]["Action"])
+    assert not any(a.startswith("kms:") for a in policy["Statement"][0]["Action"])
+    assert len(policy["Statement"]) == 1  # no data-plane statement
+    objects = CliRunner().invoke(main, ["permissions", "--specs", str(SPECS / "amply-frontend-prod.yaml")])
+    data_plane = json.loads(objects.stdout)["Statement"][1]
+    assert data_plane["Sid"] == "S3AuditObjectMetadataRead"
+    assert data_plane["Action"] == ["s3:GetObject", "s3:ListBucket"]
+    assert "`objects` needs data-plane read" in objects.stderr
 
 
 def test_a_bad_waiver_is_exit_2_with_file_line_and_key(tmp_path: Path) -> None:

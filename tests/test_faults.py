@@ -79,5 +79,5 @@ def test_listing_denied_still_audits_named_buckets_and_is_an_error(proxy: FaultP
     (listing,) = [r for r in report["results"] if r["scope"] == "account"]
     assert listing["bucket"] is None and listing["error"] == {
         "api": "ListBuckets", "code": "AccessDenied", "message": "injected AccessDenied"}
-    assert sum(r["status"] == "pass" for r in report["results"]) == 18
+    assert sum(r["status"] == "pass" for r in report["results"]) == 23
     assert code == 3

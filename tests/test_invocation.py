@@ -36,6 +36,18 @@ def report(out: Path) -> dict[str, Any]:
     return data
 
 
+def unjudged(doc: dict[str, Any]) -> str:
+    """`22 controls on 5 buckets and 1 account check and 1 role check`, counted from a report."""
+    errors = [r for r in doc["results"] if r["status"] == "error"]
+    on_buckets = [r for r in errors if r["bucket"] is not None]
+    parts = [f"{len(on_buckets)} controls on {len({r['bucket'] for r in on_buckets})} buckets"]
+    for scope, noun in (("account", "account check"), ("principal", "role check")):
+        n = sum(r["scope"] == scope for r in errors)
+        if n:
+            parts.append(f"{n} {noun}" + ("s" if n > 1 else ""))
+    return " and ".join(parts)
+
+
 # --------------------------------------------------------------------------- --bucket
 
 
@@ -170,13 +182,14 @@ def test_no_credentials_is_one_line_exit_3_and_the_reports_say_so(seeded_server:
                                   "AWS_SESSION_TOKEN": None, "AWS_EC2_METADATA_DISABLED": "true"}
     result = audit(seeded_server, tmp_path / "out", env=env)
     assert result.exit_code == 3
+    doc = report(tmp_path / "out")
     assert _error_lines(result) == [
         "  error  no AWS credentials found (default credential chain): Unable to locate credentials "
-        "(NoCredentialsError); 18 controls on 5 buckets and 1 account check not evaluated; set --profile, "
+        f"(NoCredentialsError); {unjudged(doc)} not evaluated; set --profile, "
         "AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"]
-    assert result.stderr.splitlines()[-1] == ("s3audit: 5 bucket(s), 0 pass, 0 drift, 19 error: INCOMPLETE "
-                                              "(not everything could be read)")
-    results = report(tmp_path / "out")["results"]
+    assert result.stderr.splitlines()[-1] == (f"s3audit: 5 bucket(s), 0 pass, 0 drift, {len(doc['results'])} "
+                                              "error: INCOMPLETE (not everything could be read)")
+    results = doc["results"]
     assert {(r["status"], r["error"]["code"], r["error"]["credentials"]) for r in results} == {
         ("error", "NoCredentialsError", "default credential chain")}
     quiet = audit(seeded_server, tmp_path / "quiet", "--quiet", env=env)
@@ -189,7 +202,7 @@ def test_an_endpoint_that_does_not_answer_is_one_line_and_exit_3(tmp_path: Path)
     assert result.exit_code == 3
     assert _error_lines(result) == [
         '  error  the endpoint does not answer: Could not connect to the endpoint URL: "http://127.0.0.1:9" '
-        "(EndpointConnectionError); 18 controls on 5 buckets and 1 account check not evaluated; check "
+        f"(EndpointConnectionError); {unjudged(report(tmp_path / 'out'))} not evaluated; check "
         "--endpoint-url / AWS_ENDPOINT_URL, the network and any proxy"]
     assert {r["error"]["code"] for r in report(tmp_path / "out")["results"]} == {"EndpointConnectionError"}
 
@@ -202,8 +215,8 @@ def test_the_same_access_denied_on_every_bucket_is_one_line(seeded_server: str, 
     finally:
         proxy.stop()
     assert result.exit_code == 3
-    assert _error_lines(result) == ["  error  GetBucketPolicy AccessDenied: injected AccessDenied; 5 controls on "
-                                    "3 buckets not evaluated"]
+    assert _error_lines(result) == ["  error  GetBucketPolicy AccessDenied: injected AccessDenied; "
+                                    f"{unjudged(report(tmp_path / 'out'))} not evaluated"]
 
 
 # --------------------------------------------------------------------------- the summary

@@ -21,8 +21,9 @@ from click.testing import CliRunner
 from moto import mock_aws
 
 from auditor.cli import main
+from auditor.demo import RequestMetricsStore
 from auditor.report.json_report import validate_report
-from tests.conftest import SPECS, clients_for, seed_account
+from tests.conftest import SPECS, clients_for, seed_account, setup_clients
 
 WAIVER_TLS = """\
   - bucket: amply-backups-prod
@@ -43,9 +44,9 @@ WAIVER_CORS = """\
 
 @pytest.fixture
 def account() -> Iterator[tuple[Any, Any]]:
-    with mock_aws():
+    with mock_aws(), RequestMetricsStore().installed():
         s3, kms, _ = clients_for()
-        seed_account(s3, kms)
+        seed_account(setup_clients())
         yield s3, kms
 
 

@@ -41,6 +41,10 @@ def explain(rule_id: str) -> None:
 @specs_option
 def permissions(specs: tuple[Path, ...]) -> None:
     """Print the least-privilege IAM policy the audit of these specs needs."""
-    from auditor.catalog import permissions_policy
+    from auditor.catalog import data_plane_note, permissions_policy
 
-    click.echo(json.dumps(permissions_policy(load(specs)), indent=2))
+    loaded = load(specs)
+    click.echo(json.dumps(permissions_policy(loaded), indent=2))
+    note = data_plane_note(loaded)
+    if note:
+        click.echo(note, err=True)  # stdout stays a policy document to pipe into IAM

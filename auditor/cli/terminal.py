@@ -125,18 +125,23 @@ def _count(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
+_OTHER = {Scope.ACCOUNT: "account check", Scope.PRINCIPAL: "role check"}
+
+
 def _extent(results: Sequence[Result]) -> str:
-    buckets = sorted({r.bucket for r in results if r.bucket is not None})
-    others = [r for r in results if r.bucket is None]
+    """What a cause left unjudged: `18 controls on 5 buckets and 1 account check`."""
+    on_buckets = [r for r in results if r.bucket is not None]
+    buckets = sorted({r.bucket for r in on_buckets if r.bucket is not None})
     parts = []
-    checks = len(results) - len(others)
-    if checks:
+    if on_buckets:
         where = escape(buckets[0], 64) if len(buckets) == 1 else _count(len(buckets), "bucket")
-        parts.append(f"{_count(checks, 'control')} on {where}")
+        parts.append(f"{_count(len(on_buckets), 'control')} on {where}")
         if len(buckets) == 1:
-            parts[-1] += f" ({', '.join(sorted({r.control for r in results if r.bucket}))})"
-    if others:
-        parts.append(_count(len(others), "account check"))
+            parts[-1] += f" ({', '.join(sorted({r.control for r in on_buckets}))})"
+    for scope, noun in _OTHER.items():
+        n = sum(r.bucket is None and r.scope is scope for r in results)
+        if n:
+            parts.append(_count(n, noun))
     return " and ".join(parts) + " not evaluated"
 
 

@@ -13,7 +13,9 @@ from itertools import islice
 from typing import Any
 
 from auditor.causes import INTERRUPTED, UNREACHABLE
+from auditor.collect import parse
 from auditor.collect.aws import AwsConfig, Clients
+from auditor.collect.composite import read_objects, read_role
 from auditor.collect.facets import (
     CALLER_IDENTITY,
     FACETS,
@@ -22,7 +24,7 @@ from auditor.collect.facets import (
     LIST_BUCKETS,
     FacetSpec,
 )
-from auditor.collect.read import GONE_CODES, call, failure
+from auditor.collect.read import GONE_CODES, call, client_caller, failure, paged
 from auditor.model import (
     Absence,
     AccountState,
@@ -33,13 +35,16 @@ from auditor.model import (
     FacetValue,
     KmsKey,
     KmsKeys,
+    ObjectQuery,
+    PrincipalState,
+    Role,
     Unreadable,
 )
 
 __all__ = ["AwsConfig", "Clients", "Collector", "Listing", "Target", "collect", "unreachable_state"]
 
 # Facets the collector assembles itself rather than by one call on the bucket.
-_SPECIAL = frozenset({Facet.LOCATION, Facet.KMS_KEYS})
+_SPECIAL = frozenset({Facet.LOCATION, Facet.KMS_KEYS, Facet.OBJECTS})
 _KEY_ARN_PREFIX = "arn:aws:kms:"
 
 
@@ -52,6 +57,7 @@ class Target:
     region: str | None = None
     facets: frozenset[Facet] = frozenset()
     kms_refs: tuple[str, ...] = ()
+    objects: tuple[ObjectQuery, ...] = ()  # what the objects facet reads (from the spec)
 
 
 # botocore's names for "could not talk to the endpoint at all" (after its retries).
@@ -78,6 +84,8 @@ class Collector:
     _account_block: dict[tuple[Facet, str], FacetValue] = field(default_factory=dict)
     _keys: dict[tuple[str | None, str], str | None | Unreadable] = field(default_factory=dict)
     _aliases: dict[tuple[str | None, str], tuple[str, ...]] = field(default_factory=dict)
+    _regional: dict[tuple[Facet, str | None], FacetValue] = field(default_factory=dict)
+    _region_locks: dict[tuple[Facet, str | None], threading.Lock] = field(default_factory=dict)
 
     def list_buckets(self) -> Listing:
         """Every bucket of the account, with its region where ListBuckets reports it."""
@@ -137,8 +145,12 @@ class Collector:
             values[facet] = value
         for facet in sorted(f for f in target.facets if FACETS[f].scope == "account"):
             values[facet] = self._account_facet(facet, account)
+        for facet in sorted(f for f in target.facets if FACETS[f].scope == "region"):
+            values[facet] = self._regional_facet(facet, region, target.name)
         if Facet.KMS_KEYS in target.facets:
             values[Facet.KMS_KEYS] = self._kms_keys(target, values.get(Facet.ENCRYPTION), region)
+        if Facet.OBJECTS in target.facets:
+            values[Facet.OBJECTS] = self._objects(target, region)
         return BucketState(target.name, account_id, region, True, tuple(values.items()))
 
     def absence(self, name: str) -> Absence:
@@ -164,6 +176,22 @@ class Collector:
             self._aliases[region, arn] = names
         return names
 
+    def principal(self, role: str, facets: frozenset[Facet]) -> PrincipalState:
+        """One IAM role of this account (by name) and its policies; never raises."""
+        account = self.account_id()
+        account_id = account if isinstance(account, str) else ""
+        arn = f"arn:aws:iam::{account_id or '?'}:role/{role}"
+        if Facet.ROLE not in facets:
+            return PrincipalState(role, account_id, arn)
+        spec = FACETS[Facet.ROLE]
+        if isinstance(account, AwsFailure):
+            failed = Unreadable(Facet.ROLE, account.api, account.code, account.message)
+            return PrincipalState(role, "", arn, ((Facet.ROLE, failed),))
+        value = self._parsed(spec, read_role(client_caller(self.clients.client(spec.service)), role))
+        if isinstance(value, Role) and value.arn:
+            arn = value.arn
+        return PrincipalState(role, account_id, arn, ((Facet.ROLE, value),))
+
     def _region(self, target: Target) -> tuple[str | None, FacetValue]:
         if target.region:
             return target.region, target.region
@@ -171,7 +199,15 @@ class Collector:
         return (location if isinstance(location, str) else None), location
 
     def _read(self, spec: FacetSpec, region: str | None, **params: Any) -> FacetValue:
-        raw = call(self.clients.client(spec.service, region), spec, **params)
+        client = self.clients.client(spec.service, region)
+        params = {**dict(spec.params), **params}
+        if spec.pages is not None:
+            raw = paged(client_caller(client), spec, spec.pages, **params)
+        else:
+            raw = call(client, spec, **params)
+        return self._parsed(spec, raw)
+
+    def _parsed(self, spec: FacetSpec, raw: Any) -> FacetValue:
         if isinstance(raw, AwsFailure):
             return Unreadable(spec.facet, raw.api, raw.code, raw.message)
         try:
@@ -189,6 +225,25 @@ class Collector:
             if (facet, account) not in self._account_block:
                 self._account_block[facet, account] = self._read(spec, None, AccountId=account)
             return self._account_block[facet, account]
+
+    def _regional_facet(self, facet: Facet, region: str | None, bucket: str) -> FacetValue:
+        """A region-wide listing (CloudWatch alarms), read once per region and run, and the part
+        of it about this bucket."""
+        key = (facet, region)
+        with self._lock:
+            lock = self._region_locks.setdefault(key, threading.Lock())
+        with lock:  # the first bucket of a region reads; the others wait for its answer
+            if key not in self._regional:
+                self._regional[key] = self._read(FACETS[facet], region)
+            value = self._regional[key]
+        if isinstance(value, tuple) and facet is Facet.ALARMS:
+            return parse.bucket_alarms(value, bucket)  # type: ignore[arg-type]
+        return value
+
+    def _objects(self, target: Target, region: str | None) -> FacetValue:
+        spec = FACETS[Facet.OBJECTS]
+        caller = client_caller(self.clients.client(spec.service, region))
+        return self._parsed(spec, read_objects(caller, target.name, target.objects))
 
     def _kms_keys(self, target: Target, encryption: FacetValue, region: str | None) -> FacetValue:
         if not isinstance(encryption, Encryption) or not encryption.algorithm.startswith("aws:kms"):

@@ -12,6 +12,36 @@ from auditor.collect import parse
 from auditor.model import Facet, FacetValue
 
 
+def _method(api: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in api).lstrip("_")
+
+
+@dataclass(frozen=True, slots=True)
+class RunCall:
+    """A call made once per run or account rather than per bucket facet, or one of the further
+    calls a facet assembled from several reads makes (`FacetSpec.also`)."""
+
+    service: str
+    api: str
+    method: str
+    iam_action: str
+    absent_codes: frozenset[str] = frozenset()
+
+
+def call(service: str, api: str, iam_action: str, absent: tuple[str, ...] = ()) -> RunCall:
+    return RunCall(service, api, _method(api), iam_action, frozenset(absent))
+
+
+@dataclass(frozen=True, slots=True)
+class Pages:
+    """How a listing pages: the request's token parameter, the answer's next-token key and the
+    key of the items to concatenate."""
+
+    token: str
+    next_token: str
+    items: str
+
+
 @dataclass(frozen=True, slots=True)
 class FacetSpec:
     facet: Facet
@@ -21,7 +51,22 @@ class FacetSpec:
     iam_action: str
     absent_codes: frozenset[str]  # error codes that mean "not configured", not "unreadable"
     parse: Callable[[Mapping[str, Any] | None], FacetValue]
-    scope: Literal["bucket", "account"] = "bucket"
+    # "region": read once per account and region and shared by its buckets (CloudWatch alarms)
+    scope: Literal["bucket", "account", "region", "principal"] = "bucket"
+    pages: Pages | None = None  # a listing read to its last page
+    also: tuple[RunCall, ...] = ()  # the further calls of a facet assembled from several reads
+    data_plane: bool = False  # reads object data or metadata, not bucket configuration
+    params: tuple[tuple[str, Any], ...] = ()  # fixed request parameters
+
+    @property
+    def calls(self) -> tuple[RunCall, ...]:
+        """Every call reading this facet makes: its own, then `also`."""
+        own = RunCall(self.service, self.api, self.method, self.iam_action, self.absent_codes)
+        return (own, *self.also)
+
+    @property
+    def iam_actions(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(c.iam_action for c in self.calls))
 
 
 def _row(
@@ -30,11 +75,26 @@ def _row(
     iam_action: str,
     parser: Callable[[Mapping[str, Any] | None], FacetValue],
     absent: tuple[str, ...] = (),
-    service: Literal["s3", "s3control", "kms"] = "s3",
-    scope: Literal["bucket", "account"] = "bucket",
+    service: Literal["s3", "s3control", "kms", "cloudwatch", "iam"] = "s3",
+    scope: Literal["bucket", "account", "region", "principal"] = "bucket",
+    pages: Pages | None = None,
+    also: tuple[RunCall, ...] = (),
+    data_plane: bool = False,
+    params: tuple[tuple[str, Any], ...] = (),
 ) -> FacetSpec:
-    method = "".join("_" + c.lower() if c.isupper() else c for c in api).lstrip("_")
-    return FacetSpec(facet, service, api, method, iam_action, frozenset(absent), parser, scope)
+    return FacetSpec(facet, service, api, _method(api), iam_action, frozenset(absent), parser, scope,
+                     pages, also, data_plane, params)
+
+
+# Reads assembled from several calls (auditor/collect/composite.py): the calls besides the row's own.
+LIST_OBJECTS = call("s3", "ListObjectsV2", "s3:ListBucket", ("NoSuchKey",))
+IAM_ROLE_CALLS = (
+    call("iam", "ListRolePolicies", "iam:ListRolePolicies"),
+    call("iam", "GetRolePolicy", "iam:GetRolePolicy"),
+    call("iam", "ListAttachedRolePolicies", "iam:ListAttachedRolePolicies"),
+    call("iam", "GetPolicy", "iam:GetPolicy"),
+    call("iam", "GetPolicyVersion", "iam:GetPolicyVersion"),
+)
 
 
 FACETS: dict[Facet, FacetSpec] = {
@@ -92,18 +152,24 @@ FACETS: dict[Facet, FacetSpec] = {
              absent=("NoSuchCORSConfiguration",)),
         _row(Facet.WEBSITE, "GetBucketWebsite", "s3:GetBucketWebsite", parse.website,
              absent=("NoSuchWebsiteConfiguration",)),
+        # Request metrics (CloudWatch 4xxErrors, 5xxErrors, AllRequests ...) exist only for
+        # the filters listed here; at most 1,000 per bucket, paged with a continuation token.
+        # https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListBucketMetricsConfigurations.html
+        _row(Facet.REQUEST_METRICS, "ListBucketMetricsConfigurations", "s3:GetMetricsConfiguration",
+             parse.request_metrics,
+             pages=Pages("ContinuationToken", "NextContinuationToken", "MetricsConfigurationList")),
+        # HeadObject answers 404 for a missing key only to a caller allowed s3:ListBucket;
+        # without it S3 answers 403, which is (rightly) an error, not "no such key".
+        # https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html
+        _row(Facet.OBJECTS, "HeadObject", "s3:GetObject", parse.objects, absent=("404", "NoSuchKey"),
+             also=(LIST_OBJECTS,), data_plane=True),
+        _row(Facet.ALARMS, "DescribeAlarms", "cloudwatch:DescribeAlarms", parse.alarms,
+             service="cloudwatch", scope="region", params=(("AlarmTypes", ["MetricAlarm"]),),
+             pages=Pages("NextToken", "NextToken", "MetricAlarms")),
+        _row(Facet.ROLE, "GetRole", "iam:GetRole", parse.role, absent=("NoSuchEntity",),
+             service="iam", scope="principal", also=IAM_ROLE_CALLS),
     )
 }
-
-@dataclass(frozen=True, slots=True)
-class RunCall:
-    """A call made once per run or account rather than per bucket facet."""
-
-    service: str
-    api: str
-    method: str
-    iam_action: str
-    absent_codes: frozenset[str] = frozenset()
 
 
 LIST_BUCKETS = RunCall("s3", "ListBuckets", "list_buckets", "s3:ListAllMyBuckets")
@@ -125,5 +191,6 @@ MESSAGE_CALLS: tuple[RunCall, ...] = (HEAD_BUCKET, LIST_ALIASES)
 
 # Every operation the auditor may call, derived from the tables above; nothing else.
 READ_ONLY_OPERATIONS = frozenset(
-    {f.api for f in FACETS.values()} | {c.api for c in (*RUN_CALLS, *ACCOUNT_CALLS, *MESSAGE_CALLS)}
+    {c.api for f in FACETS.values() for c in f.calls}
+    | {c.api for c in (*RUN_CALLS, *ACCOUNT_CALLS, *MESSAGE_CALLS)}
 )

@@ -5,8 +5,10 @@ Each parser takes the response dict, or None when AWS answered "not configured".
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any, cast
+from urllib.parse import unquote
 
 from auditor.model import (
     Acl,
@@ -15,14 +17,22 @@ from auditor.model import (
     Grant,
     KmsKeys,
     LifecycleRule,
+    MetricAlarm,
+    MetricsFilter,
+    NamedPolicy,
+    ObjectHead,
+    Objects,
     Ownership,
     PolicyDocument,
+    PrefixSample,
     PublicAccessBlock,
+    Role,
     Versioning,
     VersioningStatus,
     Website,
 )
 from auditor.policy.document import parse_policy
+from auditor.policy.identity import parse_identity_policy
 from auditor.shapes import (
     cors_rule_from_api,
     lifecycle_rule_from_api,
@@ -125,3 +135,114 @@ def cors(raw: Raw) -> tuple[CorsRule, ...]:
 def website(raw: Raw) -> Website | None:
     """The website configuration; None when the bucket is not a website."""
     return None if raw is None else website_from_api(raw)
+
+
+def request_metrics(raw: Raw) -> tuple[MetricsFilter, ...]:
+    """Request-metrics configurations (every page), sorted by id; () when there are none."""
+    out = []
+    for item in (raw or {}).get("MetricsConfigurationList", []) or []:
+        out.append(_metrics_filter(item))
+    return tuple(sorted(out, key=lambda f: f.id))
+
+
+def _metrics_filter(item: Mapping[str, Any]) -> MetricsFilter:
+    # A filter is a Prefix, a Tag, an AccessPointArn, or an And of several.
+    # https://docs.aws.amazon.com/AmazonS3/latest/API/API_MetricsFilter.html
+    raw_filter = item.get("Filter") or {}
+    parts = raw_filter.get("And") or raw_filter
+    tags = [*(parts.get("Tags") or []), *([parts["Tag"]] if parts.get("Tag") else [])]
+    return MetricsFilter(
+        id=str(item["Id"]),
+        prefix=parts.get("Prefix") or None,
+        tags=tuple(sorted((str(t["Key"]), str(t.get("Value", ""))) for t in tags)),
+        access_point=parts.get("AccessPointArn") or None,
+    )
+
+
+def objects(raw: Raw) -> Objects:
+    """Object metadata as assembled by the collector: {"Heads": {key: HeadObject answer or None},
+    "Samples": {prefix: {"Keys": [...], "Listed": n}}}."""
+    raw = raw or {}
+    heads = tuple(_head(key, answer) for key, answer in (raw.get("Heads") or {}).items())
+    samples = tuple(
+        PrefixSample(str(prefix), tuple(str(k) for k in s.get("Keys", ())), int(s.get("Listed", 0)))
+        for prefix, s in (raw.get("Samples") or {}).items()
+    )
+    return Objects(heads, samples)
+
+
+def _head(key: str, answer: Mapping[str, Any] | None) -> ObjectHead:
+    if answer is None:
+        return ObjectHead(str(key), exists=False)
+    modified: Any = answer.get("LastModified")
+    if modified is not None:
+        modified = modified.isoformat() if hasattr(modified, "isoformat") else str(modified)
+    return ObjectHead(
+        str(key),
+        cache_control=answer.get("CacheControl"),
+        content_type=answer.get("ContentType"),
+        last_modified=modified,
+    )
+
+
+def alarms(raw: Raw) -> tuple[MetricAlarm, ...]:
+    """Every metric alarm of DescribeAlarms (all pages), sorted by name."""
+    out = [_alarm(a) for a in (raw or {}).get("MetricAlarms", []) or []]
+    return tuple(sorted(out, key=lambda a: a.name))
+
+
+def _alarm(a: Mapping[str, Any]) -> MetricAlarm:
+    def number(key: str) -> float | None:
+        value = a.get(key)
+        return None if value is None else float(value)
+
+    period = a.get("Period")
+    periods = a.get("EvaluationPeriods")
+    return MetricAlarm(
+        name=str(a.get("AlarmName", "")),
+        namespace=a.get("Namespace"),
+        metric=a.get("MetricName"),
+        dimensions=tuple(sorted((str(d["Name"]), str(d["Value"])) for d in a.get("Dimensions") or [])),
+        threshold=number("Threshold"),
+        period=None if period is None else int(period),
+        statistic=a.get("Statistic") or a.get("ExtendedStatistic"),
+        comparison=a.get("ComparisonOperator"),
+        evaluation_periods=None if periods is None else int(periods),
+        state=a.get("StateValue"),
+        actions_enabled=bool(a.get("ActionsEnabled", True)),
+    )
+
+
+def bucket_alarms(region_alarms: tuple[MetricAlarm, ...], bucket: str) -> tuple[MetricAlarm, ...]:
+    """The alarms of a region that watch a metric of this bucket (a BucketName dimension)."""
+    return tuple(a for a in region_alarms if a.dimension("BucketName") == bucket)
+
+
+def _document(raw: object) -> PolicyDocument:
+    # boto3 decodes IAM's URL-encoded policy documents into dicts (botocore's
+    # json_decode_policies handler); a recorded answer may hold the JSON text instead.
+    if isinstance(raw, str):
+        text = unquote(raw) if raw.lstrip().startswith("%7B") else raw
+        return parse_identity_policy(text)
+    return parse_identity_policy(json.dumps(raw))
+
+
+def role(raw: Raw) -> Role | None:
+    """A role as assembled by the collector: {"Role": GetRole's Role, "Inline": {name: document},
+    "Attached": [{"PolicyName", "PolicyArn", "Document"}], "Boundary": the same or None};
+    None when IAM says there is no such role."""
+    if raw is None:
+        return None
+    info = raw.get("Role") or {}
+    inline = tuple(NamedPolicy(str(name), _document(doc))
+                   for name, doc in sorted((raw.get("Inline") or {}).items()))
+    attached = tuple(NamedPolicy(str(p["PolicyName"]), _document(p["Document"]), str(p["PolicyArn"]))
+                     for p in raw.get("Attached") or [])
+    boundary = raw.get("Boundary")
+    return Role(
+        name=str(info.get("RoleName", "")),
+        arn=str(info.get("Arn", "")),
+        policies=inline + attached,
+        boundary=None if not boundary else NamedPolicy(
+            str(boundary["PolicyName"]), _document(boundary["Document"]), str(boundary["PolicyArn"])),
+    )

@@ -3,7 +3,7 @@ value, "not configured" (None) or a failure."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -42,3 +42,40 @@ def call(client: Any, spec: Call, **params: Any) -> Mapping[str, Any] | None | A
         found = failure(exc, spec.api)
         return None if found.code in spec.absent_codes else found
     return response
+
+
+# A caller makes one call: `caller(spec, **params)`, answering like `call` above. The readers
+# of facets assembled from several calls take one, so recorded answers can stand in for AWS.
+Caller = Callable[..., Mapping[str, Any] | None | AwsFailure]
+MAX_PAGES = 100  # a listing is read to its end, but never forever (an endpoint that loops)
+
+
+class PageSpec(Protocol):
+    @property
+    def token(self) -> str: ...
+    @property
+    def next_token(self) -> str: ...
+    @property
+    def items(self) -> str: ...
+
+
+def paged(caller: Caller, spec: Call, pages: PageSpec, **params: Any) -> Mapping[str, Any] | None | AwsFailure:
+    """Every page of a listing, its items concatenated under `pages.items`; `truncated` is set
+    when MAX_PAGES pages were read and there were more."""
+    items: list[Any] = []
+    token: str | None = None
+    for _ in range(MAX_PAGES):
+        answer = caller(spec, **params, **({pages.token: token} if token else {}))
+        if answer is None or isinstance(answer, AwsFailure):
+            return answer
+        items += list(answer.get(pages.items) or [])
+        following = answer.get(pages.next_token)
+        if not following or following == token:
+            return {pages.items: items}
+        token = str(following)
+    return {pages.items: items, "truncated": True}
+
+
+def client_caller(client: Any) -> Caller:
+    """A caller for one boto3 client."""
+    return lambda spec, **params: call(client, spec, **params)

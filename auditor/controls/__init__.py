@@ -11,6 +11,7 @@ from typing import Any
 
 from auditor.controls import (
     account_public_access_block,
+    alarms,
     cors,
     cross_account,
     encryption,
@@ -19,7 +20,9 @@ from auditor.controls import (
     managed,
     min_tls_version,
     object_acls,
+    objects,
     ownership,
+    principals,
     public_access,
     public_access_block,
     region,
@@ -37,8 +40,9 @@ __all__ = ["CONTROLS", "Control", "Ref", "Request", "by_id", "control", "example
 
 CONTROLS: tuple[Control, ...] = tuple(m.CONTROL for m in (
     exists, managed, region, versioning, encryption, public_access_block, ownership, object_acls,
-    public_access, tls_only, min_tls_version, cross_account, lifecycle, cors, website,
+    public_access, tls_only, min_tls_version, cross_account, lifecycle, cors, website, objects, alarms,
     account_public_access_block,
+    principals,
 ))
 
 
@@ -72,7 +76,8 @@ def find(name: str) -> Control | None:
     found = by_id(name)
     if found is not None:
         return found
-    return _BY_KEY.get((Scope.BUCKET, name)) or _BY_KEY.get((Scope.ACCOUNT, name))
+    return (_BY_KEY.get((Scope.BUCKET, name)) or _BY_KEY.get((Scope.ACCOUNT, name))
+            or _BY_KEY.get((Scope.PRINCIPAL, name)))
 
 
 def stated_controls(scope: Scope) -> Iterator[Control]:

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from auditor.cfn.values import CfnBucket, Origin
 from auditor.errors import SpecProblem
-from auditor.model import Facet, Outcome, Scope, Severity
+from auditor.model import Facet, ObjectQuery, Outcome, Scope, Severity
 
 ID_PATTERN = re.compile(r"^S3-[A-Z]{3}-\d{3}$")
 # The optional parts of a control; each is set or explained in `why_not`.
@@ -112,6 +112,11 @@ class Control:
     fix: Fix | None = None  # a remediation that depends on the live state
     remediation: str | None = None  # shown in docs; default: put_requests rendered for `example`
     kms_refs: Callable[[Any], tuple[str, ...]] | None = None
+    # What the objects facet must read for this control's spec value (keys, sampled prefixes).
+    object_queries: Callable[[Any], tuple[ObjectQuery, ...]] | None = None
+    # The key an entry states this control under, when it is not `key` (a principal entry
+    # states `s3_access:`; its results are control `principals`).
+    stated_as: str | None = None
     example: object = None  # a spec value, for docs and meta-tests
     references: tuple[str, ...] = ()
     why_not: Mapping[str, str] = field(default_factory=dict)  # optional part -> why it is None
@@ -119,6 +124,11 @@ class Control:
     @property
     def doc(self) -> str:
         return (self.check.__doc__ or "").strip()
+
+    @property
+    def spec_key(self) -> str:
+        """The key a spec entry states this control under."""
+        return self.stated_as or self.key
 
     @property
     def implicit(self) -> bool:

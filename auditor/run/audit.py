@@ -18,16 +18,18 @@ from auditor import __version__
 from auditor.causes import DEADLINE_EXCEEDED, INTERRUPTED, Kind, account_wide, kind
 from auditor.collect import Clients, Collector, Listing, Target, collect
 from auditor.collect.accounts import AccountFailure, open_accounts
-from auditor.engine import account_results, evaluate, facets_needed, run_error
+from auditor.engine import account_results, evaluate, facets_needed, principal_results, run_error
 from auditor.errors import AuditorError
 from auditor.model import (
     AccountState,
     AwsFailure,
     BucketState,
     Facet,
+    PrincipalState,
     Report,
     Result,
     Scope,
+    SpecEntry,
     SpecSet,
     Unreadable,
 )
@@ -192,7 +194,9 @@ def run_audit(
     results = list(evaluate(zip((j.spec for j in jobs), states)))
     if shard is None or shard.first:  # account-level results once, not once per shard
         results[:0] = [*account_errors, *(_listing_error(c, listing, limits) for c, listing in listings if listing.error),
-                       *_account_results(specs, collectors, options.controls, by_collector, limits)]
+                       *_account_results(specs, collectors, options.controls, by_collector, limits),
+                       *([] if options.buckets else _principal_results(specs, collectors, options.controls,
+                                                                        by_collector, limits))]
     now = (options.now.replace(tzinfo=UTC) if options.now else None) or datetime.now(UTC)
     waived, unused = apply_waivers(results, specs.waivers, now.date())
     ids = [c.account_id() if not _skipped(by_collector[id(c)], limits) else c.known_account_id()
@@ -236,6 +240,14 @@ def _account_results(specs: SpecSet, collectors: Sequence[Collector], controls: 
     return out
 
 
+def _why_unread(listing: Listing, limits: Limits) -> AwsFailure:
+    """Why an account is read no further: its account-wide failure, or the run's limit."""
+    if account_wide(listing.error) and listing.error is not None:
+        return listing.error
+    code = limits.reached() or INTERRUPTED
+    return AwsFailure("(run)", code, _UNLISTED[code].replace("buckets were listed", "settings were read"))
+
+
 def _unread_account(specs: SpecSet, collector: Collector, controls: Sequence[str],
                     listing: Listing, limits: Limits) -> list[Result]:
     """The account entry's controls as errors, read no further (blocked, interrupted, late)."""
@@ -243,13 +255,54 @@ def _unread_account(specs: SpecSet, collector: Collector, controls: Sequence[str
     entry = effective_spec(specs, account, Scope.ACCOUNT) if account else None
     if account is None or entry is None:
         return []  # an account not identified: its listing error says why
-    error = listing.error
-    if not account_wide(error) or error is None:
-        code = limits.reached() or INTERRUPTED
-        error = AwsFailure("(run)", code, _UNLISTED[code].replace("buckets were listed", "settings were read"))
     entry = restrict(entry, controls)
+    error = _why_unread(listing, limits)
     facets = tuple((f, _unreadable(f, error)) for f in sorted(facets_needed(entry)))
     return account_results(entry, AccountState(account, facets))
+
+
+def role_name(role: str) -> tuple[str, str | None]:
+    """A spec's `role:` as (role name, the account an ARN pins it to, or None)."""
+    if not role.startswith("arn:"):
+        return role, None
+    return role.rsplit("/", 1)[-1], role.split(":")[4]
+
+
+def _principal_results(specs: SpecSet, collectors: Sequence[Collector], controls: Sequence[str],
+                       listings: dict[int, Listing], limits: Limits) -> list[Result]:
+    """Principal-scope results. A role given by ARN is judged in its account; one given by name,
+    like a bucket, in each opened account that holds it, and is one drift when none does.
+    (Not with --bucket: a run narrowed to some buckets judges no roles.)"""
+    out: list[Result] = []
+    unread = [c for c in collectors if _skipped(listings[id(c)], limits)]
+    opened = {a: c for c in collectors if c not in unread and isinstance(a := c.account_id(), str) and a}
+    for spec in specs.principals:
+        entry = restrict(spec, controls)
+        if entry.wants and entry.name is not None:
+            out += _principal(entry, entry.name, opened, [(c, listings[id(c)]) for c in unread], limits)
+    return out
+
+
+def _principal(entry: SpecEntry, role: str, opened: dict[str, Collector],
+               unread: list[tuple[Collector, Listing]], limits: Limits) -> list[Result]:
+    """One principal entry's results. A role that may be in an account read no further (no
+    credentials, interrupted) is an error there, never "does not exist"."""
+    name, pinned = role_name(role)
+    blocked = [] if pinned in opened else [
+        listing for c, listing in unread if pinned is None or c.known_account_id() in (pinned, None)]
+    if pinned is not None and pinned not in opened and not blocked:
+        why = f"account {pinned} of role {role} is not one of the accounts this run audits"
+        failed = Unreadable(Facet.ROLE, "(run)", "AccountNotAudited", why)
+        return principal_results(entry, PrincipalState(name, pinned, role, tuple(
+            (f, failed) for f in facets_needed(entry))))
+    states = [c.principal(name, facets_needed(entry)) for a, c in opened.items() if pinned is None or pinned == a]
+    held = [s for s in states if not s.has(Facet.ROLE) or s.facet(Facet.ROLE) is not None]
+    if not held and blocked:
+        error = _why_unread(blocked[0], limits)
+        return principal_results(entry, PrincipalState(name, pinned or "", role, tuple(
+            (f, _unreadable(f, error)) for f in facets_needed(entry))))
+    # nowhere to be found: one "does not exist" drift
+    return [r for state in held or states[:1] for r in principal_results(entry, state)]
 
 
 def _counted(states: Iterator[BucketState], total: int, progress: Progress) -> Iterator[BucketState]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
 
 from auditor.collect import Collector, Listing, Target
-from auditor.engine import facets_needed, kms_refs
+from auditor.engine import facets_needed, kms_refs, object_queries
 from auditor.errors import AuditorError, InvocationError
 from auditor.model import SpecEntry, SpecSet
 from auditor.spec.build import effective_spec
@@ -73,7 +73,7 @@ def target(entry: SpecEntry | None, name: str, listed: bool | None, region: str 
     """What to read of one bucket for its effective entry (None: unmanaged, read nothing)."""
     if entry is None:
         return Target(name, listed, region)
-    return Target(name, listed, region, facets_needed(entry), kms_refs(entry))
+    return Target(name, listed, region, facets_needed(entry), kms_refs(entry), object_queries(entry))
 
 
 _GLOB = frozenset("*?[")

@@ -18,8 +18,9 @@ from auditor.model import Scope, Severity, SourceRef, SpecEntry, SpecSet, Waiver
 from auditor.spec.yaml_loader import KeyPath, YamlDocument
 
 # Where each scope's entries live in a spec file, and the key naming one subject exactly.
-SECTIONS: dict[Scope, str] = {Scope.BUCKET: "buckets", Scope.ACCOUNT: "accounts"}
-NAME_KEYS: dict[Scope, str] = {Scope.BUCKET: "name", Scope.ACCOUNT: "id"}
+SECTIONS: dict[Scope, str] = {Scope.BUCKET: "buckets", Scope.ACCOUNT: "accounts",
+                              Scope.PRINCIPAL: "principals"}
+NAME_KEYS: dict[Scope, str] = {Scope.BUCKET: "name", Scope.ACCOUNT: "id", Scope.PRINCIPAL: "role"}
 _META_KEYS = ("severity", "overrides")
 
 
@@ -109,16 +110,17 @@ def build_waivers(doc: YamlDocument) -> tuple[Waiver, ...]:
 def build_entry(entry: Entry) -> SpecEntry:
     """A schema-valid entry as a typed `SpecEntry`, with a SourceRef per stated key."""
     data = entry.data
-    controls = [c for c in stated_controls(entry.scope) if c.key in data]
+    controls = [c for c in stated_controls(entry.scope) if c.spec_key in data]
     name = data.get(NAME_KEYS[entry.scope])
-    keys = ("name", NAME_KEYS[entry.scope], "match", *(c.key for c in controls), *_META_KEYS)
+    keys = ("name", NAME_KEYS[entry.scope], "match", *_META_KEYS)
     sources = {("name" if k == NAME_KEYS[entry.scope] else k): entry.source(k)
                for k in keys if k in data}
+    sources.update({c.key: entry.source(c.spec_key) for c in controls})
     return SpecEntry(
         scope=entry.scope,
         name=None if name is None else str(name),
         match=data.get("match"),
-        wants=tuple((c.key, c.want(data[c.key])) for c in controls),
+        wants=tuple((c.key, c.want(data[c.spec_key])) for c in controls),
         severity=tuple(sorted((c, Severity(v)) for c, v in (data.get("severity") or {}).items())),
         overrides=tuple(data.get("overrides") or ()),
         sources=tuple(sources.items()),

@@ -26,7 +26,7 @@ _NAME_CHARS = {
                    "a bucket name (lower-case letters, digits, '.' and '-')"),
     Scope.ACCOUNT: (frozenset("0123456789"), "an account id (digits)"),
 }
-_NOUN = {Scope.BUCKET: "bucket", Scope.ACCOUNT: "account"}
+_NOUN = {Scope.BUCKET: "bucket", Scope.ACCOUNT: "account", Scope.PRINCIPAL: "principal"}
 
 
 def duplicate_entries(entries: Sequence[Entry]) -> Iterator[SpecProblem]:
@@ -91,8 +91,8 @@ def _glob(entry: Entry) -> Iterator[SpecProblem]:
 def _controls(entry: Entry) -> Iterator[SpecProblem]:
     """Each stated control's own lint (its module knows what S3 would refuse)."""
     for c in stated_controls(entry.scope):
-        if c.lint is not None and c.key in entry.data:
-            yield from c.lint(entry, entry.data[c.key], entry.data)
+        if c.lint is not None and c.spec_key in entry.data:
+            yield from c.lint(entry, entry.data[c.spec_key], entry.data)
 
 
 _ENTRY_CHECKS: tuple[Callable[[Entry], Iterator[SpecProblem]], ...] = (

@@ -15,7 +15,7 @@ from auditor.model import Scope
 
 BASE_PATH = Path(__file__).with_name("schema_base.json")
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
-_ENTRY_DEF = {Scope.BUCKET: "bucket", Scope.ACCOUNT: "account"}
+_ENTRY_DEF = {Scope.BUCKET: "bucket", Scope.ACCOUNT: "account", Scope.PRINCIPAL: "principal"}
 
 
 def _assemble() -> dict[str, Any]:
@@ -28,7 +28,7 @@ def _assemble() -> dict[str, Any]:
             defs[name] = fragment
         entry = defs[_ENTRY_DEF[c.scope]]["properties"]
         if c.schema is not None:
-            entry[c.key] = c.schema
+            entry[c.spec_key] = c.schema
         if c.key != "managed":  # an unmanaged bucket has no entry to give it a severity
             entry["severity"]["properties"][c.key] = {"$ref": "#/$defs/severity_level"}
     defs["control"]["enum"] = list(keys())

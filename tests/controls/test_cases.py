@@ -14,9 +14,18 @@ from typing import Any
 
 import pytest
 import yaml
+from botocore.exceptions import ClientError
 
-from auditor.collect.facets import FACETS
-from auditor.engine import account_results, bucket_results, facets_needed
+from auditor.collect import Collector, Target
+from auditor.collect.facets import ACCOUNT_CALLS, FACETS, RUN_CALLS
+from auditor.controls import stated_controls
+from auditor.engine import (
+    account_results,
+    bucket_results,
+    facets_needed,
+    object_queries,
+    principal_results,
+)
 from auditor.model import (
     Absence,
     AccountState,
@@ -35,6 +44,73 @@ from auditor.spec.build import effective_spec
 CASES = Path(__file__).parent / "cases"
 ACCOUNT = "123456789012"
 BUCKET = "amply-storage-prod"
+ROLE = "amply-app"
+REGION = "eu-central-1"
+# Facets assembled from several calls or pages: read by the real collector from a client
+# that answers with the recorded responses (so pagination, sampling and the role's policy
+# walk are the code under test too).
+COLLECTED = frozenset({Facet.OBJECTS, Facet.ALARMS, Facet.REQUEST_METRICS, Facet.ROLE})
+# Recorded answers of these calls are keyed by one request parameter.
+KEYED = {"HeadObject": "Key", "ListObjectsV2": "Prefix", "GetRolePolicy": "PolicyName",
+         "GetPolicy": "PolicyArn", "GetPolicyVersion": "PolicyArn"}
+_CALLS = {c.method: c for f in FACETS.values() for c in f.calls} | {c.method: c for c in (*RUN_CALLS, *ACCOUNT_CALLS)}
+_TOKENS = {"ContinuationToken", "NextToken", "Marker"}
+
+
+class RecordedClient:
+    """A boto3 client stand-in answering from a case's `aws:` answers: a mapping (keyed by
+    the KEYED parameter where the API has one), a list of pages (each page's own next-token
+    field leads to the next), or {error: Code} raised as botocore raises it."""
+
+    def __init__(self, recorded: dict[str, Any]) -> None:
+        self.recorded = {"GetCallerIdentity": {"Account": ACCOUNT}, **recorded}
+
+    def __getattr__(self, method: str) -> Any:
+        api = _CALLS[method].api
+        return lambda **params: self._answer(api, params)
+
+    def _answer(self, api: str, params: dict[str, Any]) -> Any:
+        if api not in self.recorded:
+            raise AssertionError(f"the case records no answer for {api} {params}")
+        value = self.recorded[api]
+        if api in KEYED and isinstance(value, dict) and "error" not in value:
+            key = str(params[KEYED[api]])
+            if key not in value:
+                raise AssertionError(f"the case records no {api} answer for {key!r}")
+            value = value[key]
+        if isinstance(value, list):
+            value = _page(value, next((params[t] for t in _TOKENS if t in params), None))
+        if isinstance(value, dict) and "error" in value:
+            status = int(value.get("status", 404 if value["error"] in ("404", "NoSuchEntity") else 403))
+            raise ClientError({"Error": {"Code": value["error"], "Message": value.get("message", "recorded error")},
+                               "ResponseMetadata": {"HTTPStatusCode": status}}, api)
+        return value
+
+
+def _page(pages: list[dict[str, Any]], token: str | None) -> dict[str, Any]:
+    if token is None:
+        return pages[0]
+    for i, page in enumerate(pages[:-1]):
+        if token in (page.get(t) for t in ("NextContinuationToken", "NextToken", "Marker")):
+            return pages[i + 1]
+    raise AssertionError(f"no recorded page follows token {token!r}")
+
+
+class RecordedClients:
+    def __init__(self, recorded: dict[str, Any]) -> None:
+        self.client_ = RecordedClient(recorded)
+
+    def client(self, service: str, region: str | None = None) -> RecordedClient:
+        return self.client_
+
+
+def _collected(spec: Any, subject: str, facets: frozenset[Facet], recorded: dict[str, Any]) -> dict[Facet, FacetValue]:
+    collector = Collector(RecordedClients(recorded))  # type: ignore[arg-type]
+    wanted = facets & COLLECTED
+    if not wanted:
+        return {}
+    target = Target(subject, True, REGION, frozenset(wanted), (), object_queries(spec))
+    return dict(collector.bucket(target).facets)
 
 
 def _key(facet: Facet) -> str:
@@ -68,13 +144,18 @@ def _facets(facets: frozenset[Facet], recorded: dict[str, Any]) -> tuple[tuple[F
                  for f in sorted(facets))
 
 
+_SECTIONS = {Scope.BUCKET: ("buckets", "name"), Scope.ACCOUNT: ("accounts", "id"),
+             Scope.PRINCIPAL: ("principals", "role")}
+
+
 def run_case(case: dict[str, Any], tmp_path: Path) -> list[Result]:
     scope = Scope(case.get("scope", "bucket"))
-    subject = case.get("bucket", BUCKET) if scope is Scope.BUCKET else case.get("account", ACCOUNT)
+    subject = {Scope.BUCKET: case.get("bucket", BUCKET), Scope.ACCOUNT: case.get("account", ACCOUNT),
+               Scope.PRINCIPAL: case.get("role", ROLE)}[scope]
     recorded = case.get("aws") or {}
     spec = None
     if case.get("spec") is not None:
-        section, name_key = ("buckets", "name") if scope is Scope.BUCKET else ("accounts", "id")
+        section, name_key = _SECTIONS[scope]
         doc = {"version": 1, section: [{name_key: subject, **case["spec"]}]}
         path = tmp_path / "spec.yaml"
         path.write_text(yaml.safe_dump(doc))
@@ -82,16 +163,27 @@ def run_case(case: dict[str, Any], tmp_path: Path) -> list[Result]:
     if scope is Scope.ACCOUNT:
         assert spec is not None
         return account_results(spec, AccountState(subject, _facets(facets_needed(spec), recorded)))
+    if scope is Scope.PRINCIPAL:
+        assert spec is not None
+        collector = Collector(RecordedClients(recorded))  # type: ignore[arg-type]
+        return principal_results(spec, collector.principal(subject, facets_needed(spec)))
     if case.get("live", True) is False:
         absence = Absence(case["absence"]) if "absence" in case else None
         return bucket_results(spec, BucketState(subject, ACCOUNT, None, exists=False, absence=absence))
-    facets = _facets(facets_needed(spec), recorded) if spec else ()
-    return bucket_results(spec, BucketState(subject, ACCOUNT, "eu-central-1", True, facets))
+    needed = facets_needed(spec) if spec else frozenset()
+    collected = _collected(spec, subject, needed, recorded) if spec else {}
+    plain = dict(_facets(needed - COLLECTED, recorded))
+    facets = tuple((f, collected[f] if f in collected else plain[f]) for f in sorted(needed))
+    return bucket_results(spec, BucketState(subject, ACCOUNT, REGION, True, facets))
 
 
 def case_control(case: dict[str, Any]) -> str:
-    """The control a case judges: `control:`, else the first key of its spec."""
-    return str(case.get("control") or next(iter(case["spec"])))
+    """The control a case judges: `control:`, else the control its spec's first key states."""
+    if case.get("control"):
+        return str(case["control"])
+    first = next(iter(case["spec"]))
+    scope = Scope(case.get("scope", "bucket"))
+    return next((c.key for c in stated_controls(scope) if c.spec_key == first), first)
 
 
 def load_cases() -> list[tuple[str, dict[str, Any]]]:
@@ -132,5 +224,6 @@ def test_case(case: dict[str, Any], tmp_path: Path) -> None:
 def test_every_case_is_in_the_file_of_its_control() -> None:
     for stem, case in load_cases():
         key = case_control(case)
-        expected = key if case.get("scope", "bucket") == "bucket" else f"account_{key}"
+        scope = case.get("scope", "bucket")
+        expected = key if scope in ("bucket", "principal") else f"{scope}_{key}"
         assert stem == expected, f"case {case['name']!r} of {key} is in {stem}.yaml"
