@@ -193,10 +193,7 @@ def run_audit(
         states = _counted(states, len(jobs), progress)
     results = list(evaluate(zip((j.spec for j in jobs), states)))
     if shard is None or shard.first:  # account-level results once, not once per shard
-        results[:0] = [*account_errors, *(_listing_error(c, listing, limits) for c, listing in listings if listing.error),
-                       *_account_results(specs, collectors, options.controls, by_collector, limits),
-                       *([] if options.buckets else _principal_results(specs, collectors, options.controls,
-                                                                        by_collector, limits))]
+        results[:0] = [*account_errors, *_run_level(options, specs, listings, limits)]
     now = (options.now.replace(tzinfo=UTC) if options.now else None) or datetime.now(UTC)
     waived, unused = apply_waivers(results, specs.waivers, now.date())
     ids = [c.account_id() if not _skipped(by_collector[id(c)], limits) else c.known_account_id()
@@ -214,6 +211,17 @@ def run_audit(
         extra=(("shard", f"{shard.index}/{shard.count}"),) if shard else (),
     )
     return apply_baseline(report, baseline)
+
+
+def _run_level(options: AuditOptions, specs: SpecSet, listings: list[tuple[Collector, Listing]],
+               limits: Limits) -> list[Result]:
+    """Listing failures, then account- and principal-scope results (no roles with --bucket)."""
+    collectors = [c for c, _ in listings]
+    by_collector = {id(c): listing for c, listing in listings}
+    return [*(_listing_error(c, listing, limits) for c, listing in listings if listing.error),
+            *_account_results(specs, collectors, options.controls, by_collector, limits),
+            *([] if options.buckets else _principal_results(specs, collectors, options.controls,
+                                                             by_collector, limits))]
 
 
 def _skipped(listing: Listing, limits: Limits) -> bool:
