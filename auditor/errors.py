@@ -10,7 +10,7 @@ class AuditorError(Exception):
 
 
 EXCERPT = 60  # characters of a value quoted in a message
-MESSAGE_LIMIT = 400  # characters of one problem's message: a 10 MB value is not a message
+MESSAGE_LIMIT = 1000  # characters of one problem's message: a 10 MB value is not a message
 
 
 def excerpt(value: object, limit: int = EXCERPT) -> str:

@@ -35,7 +35,7 @@ def exists(want: bool, ref: Ref, absence: Absence | None) -> Outcome:
         return Outcome(actual=present)
     if absence is Absence.ELSEWHERE:
         message = (f"Bucket {ref.name} exists, but not in the audited account(s): another "
-                   "account owns the name (HeadBucket 403)")
+                   "account owns the name (HeadBucket found it)")
     elif absence is Absence.UNKNOWN:
         message = (f"Bucket {ref.name} is in none of the audited accounts, and HeadBucket could "
                    "not tell whether another account owns the name")
