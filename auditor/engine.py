@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from auditor.controls import CONTROLS, Control, Ref, control, remediation
+from auditor.frameworks import requirement_ids
 from auditor.model import (
     Absence,
     AccountState,
@@ -137,6 +138,8 @@ def _result(
         differences=differences if len(differences) > 1 or _has_path(differences) else (),
         source=source, scope=c.scope, error=error,
         principal=ref.name if c.scope is Scope.PRINCIPAL else None,
+        # The framework requirements this check evidences, whatever its verdict.
+        frameworks=() if c.implicit else requirement_ids(c.scope, c.key, want),
     )
 
 

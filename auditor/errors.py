@@ -30,13 +30,13 @@ class SpecProblem:
     column: int
     key: str  # the key path as people read it: buckets[0].lifecycle[1].id
     message: str
-    level: str = "error"  # "warning": reported, but the spec still loads
+    level: str = "error"  # "warning", "note": reported, but the spec still loads
     path: tuple[str | int, ...] = ()  # the same key path, for programs: ("buckets", 0, ...)
 
     def __str__(self) -> str:
         key = self.key if len(self.key) <= 200 else f"{self.key[:199]}…"
         key = f"{key}: " if key else ""
-        tag = "warning: " if self.level == "warning" else ""
+        tag = "" if self.level == "error" else f"{self.level}: "
         message = self.message
         if len(message) > MESSAGE_LIMIT:
             message = message[: MESSAGE_LIMIT - 1] + "…"

@@ -65,6 +65,13 @@ class Facet(StrEnum):
     OBJECTS = "objects"  # object metadata (HeadObject), for the keys and prefixes a spec names
     ALARMS = "alarms"  # the CloudWatch metric alarms on this bucket's S3 metrics
     ROLE = "role"  # an IAM role and its policies (principal scope)
+    LOGGING = "logging"
+    OBJECT_LOCK = "object_lock"
+    REPLICATION = "replication"
+    TAGS = "tags"
+    NOTIFICATIONS = "notifications"
+    ACCESS_POINTS = "access_points"
+    TRAILS = "trails"  # the account's CloudTrail trails, their status and event selectors
 
 
 VersioningStatus: TypeAlias = Literal["Enabled", "Suspended", "Disabled"]
@@ -204,6 +211,7 @@ class SpecSet:
     files: tuple[str, ...] = ()
     waivers: tuple[Waiver, ...] = ()
     warnings: tuple[str, ...] = ()  # lint findings that do not stop the audit, as file:line: text
+    notes: tuple[str, ...] = ()  # advice below a warning (shown by `validate` only)
 
     @property
     def buckets(self) -> tuple[SpecEntry, ...]:
@@ -402,24 +410,27 @@ class KmsKey:
 
     ref: str
     arn: str | None  # None: KMS says no such key or alias
+    region: str | None = None  # where it was resolved; None = the bucket's own region
     aliases: tuple[str, ...] = ()  # the key's alias names, where asked (ListAliases), for messages
 
 
 @dataclass(frozen=True, slots=True)
 class KmsKeys:
-    """Every key reference the encryption control needs (spec's and live), resolved."""
+    """Every key reference the controls need (spec's and live), resolved where they live."""
 
     keys: tuple[KmsKey, ...] = ()
 
-    def arn(self, ref: str) -> str | None:
+    def arn(self, ref: str, region: str | None = None) -> str | None:
+        """The key ARN `ref` names in `region` (None: the bucket's region)."""
         for key in self.keys:
-            if key.ref == ref:
+            if key.ref == ref and key.region == region:
                 return key.arn
         return None
 
-    def aliases(self, ref: str) -> tuple[str, ...]:
+    def aliases(self, ref: str, region: str | None = None) -> tuple[str, ...]:
+        """The alias names of the key `ref` names in `region`, where they were read."""
         for key in self.keys:
-            if key.ref == ref:
+            if key.ref == ref and key.region == region:
                 return key.aliases
         return ()
 
@@ -450,6 +461,101 @@ class Website:
     error_document: str | None = None
     redirect_all_requests_to: RedirectAll | None = None
     routing_rules: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Logging:
+    """Server access logging: where the logs go (GetBucketLogging's LoggingEnabled)."""
+
+    target_bucket: str
+    target_prefix: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectLock:
+    """Object Lock, enabled, with its default retention when one is set."""
+
+    mode: str | None = None  # GOVERNANCE | COMPLIANCE
+    days: int | None = None
+    years: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReplicationRule:
+    """One replication rule, normalised: destination by bucket name, absent settings None."""
+
+    id: str
+    status: Literal["Enabled", "Disabled"] = "Enabled"
+    destination_bucket: str = ""
+    destination_account: str | None = None
+    storage_class: str | None = None
+    replica_kms_key: str | None = None
+    delete_marker_replication: bool | None = None
+    prefix: str | None = None
+    tags: tuple[tuple[str, str], ...] = ()
+    priority: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationTarget:
+    """Where S3 sends events: the target ARN, the event types (sorted) and the key filter."""
+
+    arn: str
+    events: tuple[str, ...]
+    prefix: str | None = None
+    suffix: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Notifications:
+    event_bridge: bool = False
+    queues: tuple[NotificationTarget, ...] = ()
+    topics: tuple[NotificationTarget, ...] = ()
+    lambdas: tuple[NotificationTarget, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AccessPoint:
+    name: str
+    network_origin: str  # Internet | VPC
+    vpc_id: str | None = None
+    public_access_block: PublicAccessBlock | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSelector:
+    """One field condition of a CloudTrail advanced event selector (values as given)."""
+
+    field: str
+    equals: tuple[str, ...] = ()
+    starts_with: tuple[str, ...] = ()
+    ends_with: tuple[str, ...] = ()
+    not_equals: tuple[str, ...] = ()
+    not_starts_with: tuple[str, ...] = ()
+    not_ends_with: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class EventSelector:
+    """A basic event selector: read/write type and its data resources (type, ARN values)."""
+
+    read_write_type: str = "All"  # All | ReadOnly | WriteOnly
+    data_resources: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Trail:
+    """A CloudTrail trail as the data_events control judges it. `logging` is None where the
+    status was not read (single-region trails, which cannot count)."""
+
+    name: str
+    arn: str
+    home_region: str
+    multi_region: bool
+    logging: bool | None = None
+    organization: bool = False
+    selectors: tuple[EventSelector, ...] = ()
+    advanced: tuple[tuple[FieldSelector, ...], ...] = ()  # advanced selectors: each ANDs its fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -487,7 +593,13 @@ class Unreadable:
 
 # What each facet parses to; `None` means "not configured" for the optional ones
 # (no policy, no lifecycle/CORS configuration -> empty tuple, no website, no block).
-FacetValue: TypeAlias = str | Versioning | Encryption | KmsKeys | PublicAccessBlock | PolicyDocument | Acl | Ownership | tuple[LifecycleRule, ...] | tuple[CorsRule, ...] | Website | tuple[MetricsFilter, ...] | Objects | tuple[MetricAlarm, ...] | Role | Unreadable | None
+FacetValue: TypeAlias = (
+    str | Versioning | Encryption | KmsKeys | PublicAccessBlock | PolicyDocument | Acl | Ownership
+    | tuple[LifecycleRule, ...] | tuple[CorsRule, ...] | Website | tuple[MetricsFilter, ...]
+    | Objects | tuple[MetricAlarm, ...] | Role | Logging | ObjectLock
+    | tuple[ReplicationRule, ...] | tuple[tuple[str, str], ...] | Notifications
+    | tuple[AccessPoint, ...] | tuple[Trail, ...] | Unreadable | None
+)
 
 
 class _Facets:

@@ -7,6 +7,7 @@ keeps them inverse to each other (a test round-trips every shape). Pure: no boto
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,6 +22,14 @@ from auditor.model import (
 )
 
 Api = Mapping[str, Any]
+
+_KMS_ARN = re.compile(r"^arn:aws[a-z-]*:kms:([a-z0-9-]+):")
+
+
+def kms_region(ref: str) -> str | None:
+    """The region a KMS key or alias ARN names; None for an alias name or key id."""
+    found = _KMS_ARN.match(ref)
+    return found.group(1) if found else None
 
 # The public access block's flags: model field -> API name.
 PAB_FLAGS: tuple[tuple[str, str], ...] = (

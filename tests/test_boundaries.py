@@ -20,6 +20,7 @@ PURE = [
     "auditor.policy.globs", "auditor.spec", "auditor.cfn.values", "auditor.cfn.intrinsics",
     "auditor.report", "auditor.report.json_report", "auditor.report.markdown",
     "auditor.report.sarif", "auditor.report.junit", "auditor.report.load",
+    "auditor.frameworks", "auditor.frameworks.pack", "auditor.frameworks.bar",
     *sorted(f"auditor.controls.{p.stem}" for p in (PKG / "controls").glob("[!_]*.py")),
 ]
 

@@ -17,7 +17,7 @@ from auditor.catalog import permissions_policy, rules_markdown
 from auditor.collect.facets import FACETS, READ_ONLY_OPERATIONS
 from auditor.controls import CONTROLS, Control, Ref, example_remediation, requests
 from auditor.controls.registry import ID_PATTERN, PARTS
-from auditor.model import Scope
+from auditor.model import Facet, Scope
 from auditor.spec import load_specs, schema
 from tests.controls.test_cases import case_control, load_cases
 
@@ -141,4 +141,24 @@ def test_readme_table_of_controls_is_current() -> None:
 
     assert controls_table() in (ROOT / "README.md").read_text(encoding="utf-8"), (
         "README.md's table of controls is stale: paste `s3audit rules --format readme`"
+    )
+
+
+def test_every_facet_is_read_by_some_control() -> None:
+    read = {f for c in CONTROLS for f in c.reads} | {Facet.LOCATION}
+    assert set(FACETS) == read
+
+
+def test_permissions_name_every_call_of_multi_call_facets() -> None:
+    actions = set(permissions_policy()["Statement"][0]["Action"])  # type: ignore[index]
+    assert {"s3:ListAccessPoints", "s3:GetAccessPoint", "s3:GetMetricsConfiguration",
+            "cloudtrail:DescribeTrails", "cloudtrail:GetTrailStatus",
+            "cloudtrail:GetEventSelectors"} <= actions
+
+
+def test_docs_frameworks_md_is_current() -> None:
+    from auditor.catalog import frameworks_markdown
+
+    assert (ROOT / "docs" / "frameworks.md").read_text() == frameworks_markdown(), (
+        "docs/frameworks.md is stale: run `s3audit rules --framework all --format markdown > docs/frameworks.md`"
     )

@@ -26,7 +26,8 @@ import yaml
 from auditor.controls import keys
 from auditor.errors import AuditorError, SpecProblem
 
-__all__ = ["BUCKET_NAME", "COMMENTS", "GenerateError", "add_comment", "render_spec", "write_specs"]
+__all__ = ["BUCKET_NAME", "COMMENTS", "GenerateError", "add_comment", "render_spec", "write_pack",
+           "write_specs"]
 
 COMMENTS = "#comments"
 BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -90,7 +91,7 @@ def _problems(texts: Mapping[str, str]) -> list[SpecProblem]:
         for name, text in texts.items():
             (Path(scratch) / f"{name}.yaml").write_text(text, encoding="utf-8")
         problems = check_specs([scratch])
-    return [p for p in problems if p.level != "warning"]
+    return [p for p in problems if p.level == "error"]
 
 
 def _drop_rejected(entries: dict[str, dict[str, Any]], problems: Sequence[SpecProblem]) -> None:
@@ -139,3 +140,17 @@ def write_specs(entries: Sequence[Mapping[str, Any]], out_dir: Path, header: str
     for name, path in targets.items():
         write_atomic(path, texts[name])
     return list(targets.values())
+
+
+def write_pack(name: str, out_dir: Path, force: bool = False) -> Path:
+    """Write a framework's built-in baseline as `<name>.yaml` into out_dir, to adopt and edit."""
+    from auditor.files import write_atomic
+    from auditor.frameworks.pack import pack_text
+
+    if out_dir.exists() and not out_dir.is_dir():
+        raise GenerateError(f"{out_dir} exists and is not a directory")
+    target = out_dir / f"{name}.yaml"
+    if target.exists() and not force:
+        raise GenerateError(f"refusing to overwrite {target} (use --force)")
+    write_atomic(target, pack_text(name))
+    return target

@@ -15,7 +15,7 @@ from auditor.bootstrap import GenerateError, add_comment
 from auditor.collect import Collector, Listing, Target, collect
 from auditor.controls import Ref, stated_controls
 from auditor.errors import CollectError
-from auditor.model import BucketState, Facet, Scope, Unreadable
+from auditor.model import BucketState, Facet, Scope, SpecSet, Status, Unreadable
 
 __all__ = ["LIVE_FACETS", "account_label", "describe_bucket", "describe_buckets"]
 
@@ -43,9 +43,10 @@ def _targets(listing: Listing, names: Sequence[str] | None) -> list[Target]:
     return [Target(n, None, None, LIVE_FACETS) for n in dict.fromkeys(names)]
 
 
-def describe_buckets(collector: Collector,
-                     names: Sequence[str] | None = None) -> list[dict[str, Any]]:
-    """Spec entries for the named buckets (all of the account's when None), in name order."""
+def describe_buckets(collector: Collector, names: Sequence[str] | None = None,
+                     baselines: SpecSet | None = None) -> list[dict[str, Any]]:
+    """Spec entries for the named buckets (all of the account's when None), in name order;
+    with `baselines`, each states only what differs from the baselines that match it."""
     targets = _targets(collector.list_buckets(), names)
     entries = []
     for state in collect((collector, t) for t in targets):
@@ -53,8 +54,35 @@ def describe_buckets(collector: Collector,
             continue  # listed, then deleted before it was read: there is nothing to describe
         if not state.exists:
             raise GenerateError(f"no such bucket in the account: {state.name}")
-        entries.append(_prefer_alias(describe_bucket(state), collector, state.region))
+        entry = _prefer_alias(describe_bucket(state), collector, state.region)
+        entries.append(entry if baselines is None else beyond_baselines(entry, state, baselines))
     return entries
+
+
+def beyond_baselines(entry: dict[str, Any], state: BucketState, baselines: SpecSet) -> dict[str, Any]:
+    """The entry without the keys whose baseline value the bucket already meets (judged by
+    the audit's own engine), so that adopting it leaves every baseline in force; each key
+    the bucket falls short on stays, stating the bucket as it is, with a comment to review.
+    """
+    from auditor.engine import bucket_results
+    from auditor.spec.build import effective_spec
+
+    merged = effective_spec(baselines, state.name)
+    if merged is None:
+        return entry
+    out = dict(entry)
+    for result in bucket_results(merged, state):
+        if result.control not in out:
+            continue
+        if result.status is Status.PASS:
+            del out[result.control]
+            continue
+        where = f"{result.source.file}:{result.source.line}" if result.source else "a baseline"
+        ids = "; ".join(f"{name} {', '.join(i)}" for name, i in result.frameworks)
+        add_comment(out, f"{result.control}: falls short of the baseline at {where}"
+                         f"{f' ({ids})' if ids else ''}: fix the bucket and delete the key, or keep "
+                         f"it as an accepted exception and list it under overrides:")
+    return out
 
 
 def _prefer_alias(entry: dict[str, Any], collector: Collector, region: str | None) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from auditor.cli.options import (
     aws_options,
     fail_on_option,
     output_options,
+    pack_option,
     quiet_option,
     specs_option,
     targets,
@@ -170,6 +171,7 @@ def _control_keys() -> list[str]:
 
 @click.command()
 @specs_option
+@pack_option
 @output_options
 @click.option("--profile", "profiles", multiple=True, metavar="NAME", callback=check_profiles,
               help="AWS profile (default: the standard credentials chain); repeat for several accounts.")
@@ -213,7 +215,7 @@ def audit(**params: Any) -> None:
     from auditor.cli.invocation import check_environment
     from auditor.run.audit import baseline_for
 
-    specs = load(params["specs"], quiet=params["quiet"])
+    specs = load(params["specs"], params["packs"], quiet=params["quiet"])
     try:
         check_environment(params["profiles"], params["region"], params["endpoint_url"])
         options = _options(params)

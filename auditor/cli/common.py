@@ -11,6 +11,7 @@ import click
 
 from auditor.errors import SpecError
 from auditor.model import SpecSet
+from auditor.run.options import DEFAULT_SPECS
 
 EXIT_DRIFT, EXIT_BAD_INPUT, EXIT_INCOMPLETE = 1, 2, 3
 
@@ -23,19 +24,25 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
     sys.exit(code)
 
 
-def load(paths: Sequence[Path], quiet: bool = False) -> SpecSet:
-    """Load the specs, or print every problem and exit 2; lint warnings go to stderr
-    (unless `quiet`: warnings are not errors)."""
+def load(paths: Sequence[Path], packs: Sequence[str] = (), notes: bool = False,
+         quiet: bool = False) -> SpecSet:
+    """Load the specs beneath the built-in baselines `packs`, or print every problem and exit
+    2; lint warnings (and with `notes`, notes) go to stderr, unless `quiet` (warnings are not
+    errors).
+
+    With a pack, the default spec directory may be missing: the pack alone is a spec then."""
     from auditor.cli.terminal import safe_line
     from auditor.spec import load_specs
 
+    if packs and tuple(paths) == DEFAULT_SPECS and not DEFAULT_SPECS[0].exists():
+        paths = ()
     try:
-        specs = load_specs(paths)
+        specs = load_specs(paths, packs)
     except SpecError as exc:
         for problem in exc.problems:
             click.echo(safe_line(str(problem)), err=True)
         fail(f"{len(exc.problems)} problem(s) in the specs; nothing audited")
     if not quiet:
-        for warning in specs.warnings:
+        for warning in (*specs.warnings, *(specs.notes if notes else ())):
             click.echo(safe_line(warning), err=True)
     return specs

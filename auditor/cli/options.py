@@ -44,6 +44,21 @@ def specs_option(f: F) -> F:
     )(f)
 
 
+def _framework_names() -> list[str]:
+    from auditor.frameworks import NAMES
+
+    return list(NAMES)
+
+
+def pack_option(f: F) -> F:
+    """--pack NAME: a framework's built-in baseline beneath the specs (repeatable)."""
+    return click.option(
+        "--pack", "packs", multiple=True, type=click.Choice(_framework_names()), metavar="NAME",
+        help="Add a framework's built-in baseline (aws-fsbp, cis-aws) for every bucket and account, "
+             "beneath the specs (theirs win key by key); repeatable. Runs without a spec directory.",
+    )(f)
+
+
 def output_options(f: F) -> F:
     """--json, --markdown, --out and every extra format: the report targets."""
     extra = [click.option(f"--{name}", f"{name}_path", metavar="FILE", type=REPORT_FILE, help=text)

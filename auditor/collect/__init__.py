@@ -15,7 +15,7 @@ from typing import Any
 from auditor.causes import INTERRUPTED, UNREACHABLE
 from auditor.collect import parse
 from auditor.collect.aws import AwsConfig, Clients
-from auditor.collect.composite import read_objects, read_role
+from auditor.collect.composite import read_access_points, read_objects, read_role, read_trails
 from auditor.collect.facets import (
     CALLER_IDENTITY,
     FACETS,
@@ -37,14 +37,16 @@ from auditor.model import (
     KmsKeys,
     ObjectQuery,
     PrincipalState,
+    ReplicationRule,
     Role,
     Unreadable,
 )
+from auditor.shapes import kms_region
 
 __all__ = ["AwsConfig", "Clients", "Collector", "Listing", "Target", "collect", "unreachable_state"]
 
 # Facets the collector assembles itself rather than by one call on the bucket.
-_SPECIAL = frozenset({Facet.LOCATION, Facet.KMS_KEYS, Facet.OBJECTS})
+_SPECIAL = frozenset({Facet.LOCATION, Facet.KMS_KEYS, Facet.OBJECTS, Facet.ACCESS_POINTS})
 _KEY_ARN_PREFIX = "arn:aws:kms:"
 
 
@@ -147,8 +149,10 @@ class Collector:
             values[facet] = self._account_facet(facet, account)
         for facet in sorted(f for f in target.facets if FACETS[f].scope == "region"):
             values[facet] = self._regional_facet(facet, region, target.name)
+        if Facet.ACCESS_POINTS in target.facets:
+            values[Facet.ACCESS_POINTS] = self._access_points(target.name, region, account)
         if Facet.KMS_KEYS in target.facets:
-            values[Facet.KMS_KEYS] = self._kms_keys(target, values.get(Facet.ENCRYPTION), region)
+            values[Facet.KMS_KEYS] = self._kms_keys(target, tuple(values.values()), region)
         if Facet.OBJECTS in target.facets:
             values[Facet.OBJECTS] = self._objects(target, region)
         return BucketState(target.name, account_id, region, True, tuple(values.items()))
@@ -223,8 +227,22 @@ class Collector:
             return Unreadable(facet, account.api, account.code, account.message)
         with self._lock:
             if (facet, account) not in self._account_block:
-                self._account_block[facet, account] = self._read(spec, None, AccountId=account)
+                self._account_block[facet, account] = (
+                    self._trails(spec) if facet is Facet.TRAILS else self._read(spec, None, AccountId=account))
             return self._account_block[facet, account]
+
+    def _trails(self, spec: FacetSpec) -> FacetValue:
+        def caller(region: str | None) -> Any:
+            return client_caller(self.clients.client(spec.service, region))
+
+        return self._parsed(spec, read_trails(caller, None))
+
+    def _access_points(self, bucket: str, region: str | None, account: str | AwsFailure) -> FacetValue:
+        spec = FACETS[Facet.ACCESS_POINTS]
+        if isinstance(account, AwsFailure):  # S3 Control calls name the account
+            return Unreadable(spec.facet, account.api, account.code, account.message)
+        caller = client_caller(self.clients.client(spec.service, region))
+        return self._parsed(spec, read_access_points(caller, account, bucket))
 
     def _regional_facet(self, facet: Facet, region: str | None, bucket: str) -> FacetValue:
         """A region-wide listing (CloudWatch alarms), read once per region and run, and the part
@@ -245,21 +263,24 @@ class Collector:
         caller = client_caller(self.clients.client(spec.service, region))
         return self._parsed(spec, read_objects(caller, target.name, target.objects))
 
-    def _kms_keys(self, target: Target, encryption: FacetValue, region: str | None) -> FacetValue:
-        if not isinstance(encryption, Encryption) or not encryption.algorithm.startswith("aws:kms"):
-            return KmsKeys()
-        live = encryption.kms_key or "alias/aws/s3"
-        refs = dict.fromkeys([*target.kms_refs, live])
-        if len(refs) < 2:
-            return KmsKeys()  # the spec spells the key exactly as the bucket does
+    def _kms_keys(self, target: Target, values: tuple[FacetValue, ...],
+                  region: str | None) -> FacetValue:
+        """Resolve the spec's key references and the keys the bucket uses, in the region of
+        each live key; nothing at all when the spec spells every key as the bucket does."""
+        live = live_kms_refs(values, region)
         keys = []
-        for ref in refs:
-            arn = self._resolve_key(ref, region)
-            if isinstance(arn, Unreadable):
-                return arn
-            # The live key by its alias too, where it has one: a message names keys as people do.
-            named = ref == live and arn is not None and "alias/" not in ref
-            keys.append(KmsKey(ref, arn, self.key_aliases(arn, region) if named and arn else ()))
+        for where in dict.fromkeys(r for _, r in live):
+            refs = dict.fromkeys([*target.kms_refs, *(ref for ref, r in live if r == where)])
+            if len(refs) < 2:
+                continue  # the spec spells the key exactly as the bucket does
+            for ref in refs:
+                arn = self._resolve_key(ref, where or region)
+                if isinstance(arn, Unreadable):
+                    return arn
+                # A key the bucket uses by its alias too: a message names keys as people do.
+                named = arn is not None and "alias/" not in ref and (ref, where) in live
+                aliases = self.key_aliases(arn, where or region) if named and arn else ()
+                keys.append(KmsKey(ref, arn, where, aliases))
         return KmsKeys(tuple(keys))
 
     def _resolve_key(self, ref: str, region: str | None) -> str | None | Unreadable:
@@ -276,6 +297,23 @@ class Collector:
         with self._lock:
             self._keys[region, ref] = arn
         return arn
+
+
+def live_kms_refs(values: tuple[FacetValue, ...], region: str | None) -> list[tuple[str, str | None]]:
+    """(key reference, region or None for the bucket's own) of every KMS key the read
+    facets show the bucket using: default encryption's, and each replication rule's replica
+    key (which lives in the destination's region)."""
+    found: list[tuple[str, str | None]] = []
+    for value in values:
+        if isinstance(value, Encryption) and value.algorithm.startswith("aws:kms"):
+            # aws:kms without a key id is the AWS-managed key for S3.
+            found.append((value.kms_key or "alias/aws/s3", None))
+        if isinstance(value, tuple):
+            for rule in value:
+                if isinstance(rule, ReplicationRule) and rule.replica_kms_key:
+                    where = kms_region(rule.replica_kms_key)
+                    found.append((rule.replica_kms_key, None if where == region else where))
+    return list(dict.fromkeys(found))
 
 
 def unreachable_state(target: Target, error: AwsFailure) -> BucketState:

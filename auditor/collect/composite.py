@@ -6,16 +6,26 @@ the subject does not exist, or the first failure (the control is then `error`, n
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from auditor.collect.facets import FACETS, IAM_ROLE_CALLS, LIST_OBJECTS, Pages
+from auditor.collect.facets import (
+    FACETS,
+    GET_ACCESS_POINT,
+    IAM_ROLE_CALLS,
+    LIST_OBJECTS,
+    TRAIL_CALLS,
+    Pages,
+)
 from auditor.collect.read import Caller, paged
 from auditor.model import AwsFailure, Facet, ObjectQuery
 
 Raw = Mapping[str, Any]
 HEAD_OBJECT = FACETS[Facet.OBJECTS]
 GET_ROLE = FACETS[Facet.ROLE]
+LIST_ACCESS_POINTS = FACETS[Facet.ACCESS_POINTS]
+DESCRIBE_TRAILS = FACETS[Facet.TRAILS]
+GET_TRAIL_STATUS, GET_EVENT_SELECTORS = TRAIL_CALLS
 LIST_ROLE_POLICIES, GET_ROLE_POLICY, LIST_ATTACHED, GET_POLICY, GET_POLICY_VERSION = IAM_ROLE_CALLS
 _OBJECT_PAGES = Pages("ContinuationToken", "NextContinuationToken", "Contents")
 _IAM_PAGES = {"PolicyNames": Pages("Marker", "Marker", "PolicyNames"),
@@ -101,3 +111,48 @@ def _managed(caller: Caller, arn: str, name: str) -> Raw | AwsFailure:
 def _vanished(api: str, what: str) -> AwsFailure:
     # Listed a moment ago, gone now: the role is changing under us; judge it on the next run.
     return AwsFailure(api, "NoSuchEntity", f"{what} was listed but could not be read")
+
+
+def read_access_points(caller: Caller, account: str, bucket: str) -> Raw | AwsFailure:
+    """ListAccessPoints for the bucket (every page), each point with GetAccessPoint's
+    PublicAccessBlockConfiguration merged in (the listing omits it)."""
+    pages = LIST_ACCESS_POINTS.pages
+    assert pages is not None
+    listing = paged(caller, LIST_ACCESS_POINTS, pages, AccountId=account, Bucket=bucket)
+    if isinstance(listing, AwsFailure):
+        return listing
+    if (listing or {}).get("truncated"):  # an exact set judged from part of it could pass wrongly
+        return AwsFailure(LIST_ACCESS_POINTS.api, "TooManyPages", "the listing did not end")
+    points = []
+    for item in (listing or {}).get("AccessPointList", []):
+        detail = caller(GET_ACCESS_POINT, AccountId=account, Name=item["Name"])
+        if detail is None or isinstance(detail, AwsFailure):
+            return detail if isinstance(detail, AwsFailure) else _vanished(GET_ACCESS_POINT.api, item["Name"])
+        points.append({**item, "PublicAccessBlockConfiguration": detail.get("PublicAccessBlockConfiguration")})
+    return {"AccessPointList": points}
+
+
+def read_trails(caller_in: Callable[[str | None], Caller], region: str | None) -> Raw | AwsFailure:
+    """DescribeTrails (with shadow trails), and for each multi-region trail its status and
+    event selectors, asked in the trail's home region by ARN; one failed call fails all (a
+    trail whose selectors could not be read might be the one that records the bucket)."""
+    listing = caller_in(region)(DESCRIBE_TRAILS, **dict(DESCRIBE_TRAILS.params))
+    if listing is None or isinstance(listing, AwsFailure):
+        return listing or {"trailList": []}
+    out = []
+    for item in listing.get("trailList") or ():
+        if not item.get("IsMultiRegionTrail"):
+            out.append(dict(item))  # cannot record every region's buckets: no details needed
+            continue
+        home = caller_in(item.get("HomeRegion") or region)
+        arn = str(item.get("TrailARN") or item["Name"])
+        status = home(GET_TRAIL_STATUS, Name=arn)
+        if status is None or isinstance(status, AwsFailure):
+            return status if isinstance(status, AwsFailure) else _vanished(GET_TRAIL_STATUS.api, arn)
+        selectors = home(GET_EVENT_SELECTORS, TrailName=arn)
+        if selectors is None or isinstance(selectors, AwsFailure):
+            return selectors if isinstance(selectors, AwsFailure) else _vanished(GET_EVENT_SELECTORS.api, arn)
+        out.append({**item, "Status": {"IsLogging": status.get("IsLogging")},
+                    "EventSelectors": selectors.get("EventSelectors") or [],
+                    "AdvancedEventSelectors": selectors.get("AdvancedEventSelectors") or []})
+    return {"trailList": out}

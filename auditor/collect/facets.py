@@ -75,7 +75,7 @@ def _row(
     iam_action: str,
     parser: Callable[[Mapping[str, Any] | None], FacetValue],
     absent: tuple[str, ...] = (),
-    service: Literal["s3", "s3control", "kms", "cloudwatch", "iam"] = "s3",
+    service: Literal["s3", "s3control", "kms", "cloudwatch", "iam", "cloudtrail"] = "s3",
     scope: Literal["bucket", "account", "region", "principal"] = "bucket",
     pages: Pages | None = None,
     also: tuple[RunCall, ...] = (),
@@ -94,6 +94,11 @@ IAM_ROLE_CALLS = (
     call("iam", "ListAttachedRolePolicies", "iam:ListAttachedRolePolicies"),
     call("iam", "GetPolicy", "iam:GetPolicy"),
     call("iam", "GetPolicyVersion", "iam:GetPolicyVersion"),
+)
+GET_ACCESS_POINT = call("s3control", "GetAccessPoint", "s3:GetAccessPoint")
+TRAIL_CALLS = (
+    call("cloudtrail", "GetTrailStatus", "cloudtrail:GetTrailStatus"),
+    call("cloudtrail", "GetEventSelectors", "cloudtrail:GetEventSelectors"),
 )
 
 
@@ -168,6 +173,27 @@ FACETS: dict[Facet, FacetSpec] = {
              pages=Pages("NextToken", "NextToken", "MetricAlarms")),
         _row(Facet.ROLE, "GetRole", "iam:GetRole", parse.role, absent=("NoSuchEntity",),
              service="iam", scope="principal", also=IAM_ROLE_CALLS),
+        _row(Facet.LOGGING, "GetBucketLogging", "s3:GetBucketLogging", parse.logging),
+        _row(Facet.OBJECT_LOCK, "GetObjectLockConfiguration",
+             "s3:GetBucketObjectLockConfiguration", parse.object_lock,
+             absent=("ObjectLockConfigurationNotFoundError",)),
+        _row(Facet.REPLICATION, "GetBucketReplication", "s3:GetReplicationConfiguration",
+             parse.replication, absent=("ReplicationConfigurationNotFoundError",)),
+        _row(Facet.TAGS, "GetBucketTagging", "s3:GetBucketTagging", parse.tags,
+             absent=("NoSuchTagSet",)),
+        _row(Facet.NOTIFICATIONS, "GetBucketNotificationConfiguration", "s3:GetBucketNotification",
+             parse.notifications),
+        # Access points are regional S3 Control resources: listed per bucket in its region,
+        # then each read for its own public access block (ListAccessPoints omits it).
+        _row(Facet.ACCESS_POINTS, "ListAccessPoints", "s3:ListAccessPoints", parse.access_points,
+             service="s3control", pages=Pages("NextToken", "NextToken", "AccessPointList"),
+             also=(GET_ACCESS_POINT,)),
+        # Only a multi-region trail can record a bucket's data events wherever it is, and
+        # DescribeTrails with shadow trails lists every one of them from any region: the
+        # trails are read once per account, whatever the number of buckets and regions.
+        _row(Facet.TRAILS, "DescribeTrails", "cloudtrail:DescribeTrails", parse.trails,
+             service="cloudtrail", scope="account", params=(("includeShadowTrails", True),),
+             also=TRAIL_CALLS),
     )
 }
 

@@ -11,22 +11,31 @@ from typing import Any, cast
 from urllib.parse import unquote
 
 from auditor.model import (
+    AccessPoint,
     Acl,
     CorsRule,
     Encryption,
+    EventSelector,
+    FieldSelector,
     Grant,
     KmsKeys,
     LifecycleRule,
+    Logging,
     MetricAlarm,
     MetricsFilter,
     NamedPolicy,
+    Notifications,
+    NotificationTarget,
     ObjectHead,
+    ObjectLock,
     Objects,
     Ownership,
     PolicyDocument,
     PrefixSample,
     PublicAccessBlock,
+    ReplicationRule,
     Role,
+    Trail,
     Versioning,
     VersioningStatus,
     Website,
@@ -137,6 +146,154 @@ def website(raw: Raw) -> Website | None:
     return None if raw is None else website_from_api(raw)
 
 
+def logging(raw: Raw) -> Logging | None:
+    """None when server access logging is off (GetBucketLogging without LoggingEnabled)."""
+    enabled = (raw or {}).get("LoggingEnabled")
+    if not enabled:
+        return None
+    return Logging(str(enabled["TargetBucket"]), str(enabled.get("TargetPrefix") or ""))
+
+
+def object_lock(raw: Raw) -> ObjectLock | None:
+    """None when Object Lock is not enabled (ObjectLockConfigurationNotFoundError)."""
+    conf = (raw or {}).get("ObjectLockConfiguration") or {}
+    if conf.get("ObjectLockEnabled") != "Enabled":
+        return None
+    retention = (conf.get("Rule") or {}).get("DefaultRetention") or {}
+    # A period is at least 1; a 0 (moto sends the unset one as 0) is no period at all.
+    return ObjectLock(retention.get("Mode"), retention.get("Days") or None,
+                      retention.get("Years") or None)
+
+
+def _bucket_name(arn: str) -> str:
+    return arn.split(":::", 1)[1] if arn.startswith("arn:") and ":::" in arn else arn
+
+
+def _tag_pairs(tags: Any) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((str(t["Key"]), str(t["Value"])) for t in tags or ()))
+
+
+def _delete_markers(rule: Mapping[str, Any]) -> bool | None:
+    status = (rule.get("DeleteMarkerReplication") or {}).get("Status")
+    if status is not None:
+        return bool(status == "Enabled")
+    # A rule without Filter is the V1 schema, which replicates delete markers; a V2 rule
+    # always states it. https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-add-config.html
+    return True if "Filter" not in rule else None
+
+
+def replication_rule(rule: Mapping[str, Any]) -> ReplicationRule:
+    """One rule of GetBucketReplication, normalised (destination ARN -> bucket name)."""
+    flt = rule.get("Filter") or {}
+    conj = flt.get("And") or flt
+    tags = list(conj.get("Tags", []))
+    if "Tag" in flt:
+        tags.append(flt["Tag"])
+    prefix = conj.get("Prefix", rule.get("Prefix"))
+    dest = rule.get("Destination") or {}
+    key = (dest.get("EncryptionConfiguration") or {}).get("ReplicaKmsKeyID")
+    return ReplicationRule(
+        id=str(rule.get("ID") or ""),
+        status="Enabled" if rule.get("Status") == "Enabled" else "Disabled",
+        destination_bucket=_bucket_name(str(dest.get("Bucket", ""))),
+        destination_account=dest.get("Account"),
+        storage_class=dest.get("StorageClass"),
+        replica_kms_key=key or None,
+        delete_marker_replication=_delete_markers(rule),
+        prefix=None if prefix is None else str(prefix),
+        tags=_tag_pairs(tags),
+        priority=rule.get("Priority"),
+    )
+
+
+def replication(raw: Raw) -> tuple[ReplicationRule, ...]:
+    """Replication rules sorted by id; () when the bucket replicates nothing."""
+    if raw is None:
+        return ()
+    rules = (raw.get("ReplicationConfiguration") or {}).get("Rules", [])
+    return tuple(sorted((replication_rule(r) for r in rules), key=lambda r: r.id))
+
+
+def tags(raw: Raw) -> tuple[tuple[str, str], ...]:
+    """The bucket's tags as sorted (key, value) pairs; () when it has none (NoSuchTagSet)."""
+    return _tag_pairs((raw or {}).get("TagSet"))
+
+
+def _target(item: Mapping[str, Any], arn_key: str) -> NotificationTarget:
+    rules = ((item.get("Filter") or {}).get("Key") or {}).get("FilterRules") or []
+    found = {str(r.get("Name", "")).lower(): str(r.get("Value", "")) for r in rules}
+    return NotificationTarget(str(item[arn_key]), tuple(sorted(item.get("Events") or ())),
+                              found.get("prefix"), found.get("suffix"))
+
+
+def notifications(raw: Raw) -> Notifications:
+    """Event notification targets per kind, each sorted; EventBridge on or off."""
+    raw = raw or {}
+
+    def kind(key: str, arn_key: str) -> tuple[NotificationTarget, ...]:
+        found = (_target(i, arn_key) for i in raw.get(key) or ())
+        return tuple(sorted(found, key=lambda t: (t.arn, t.events, t.prefix or "", t.suffix or "")))
+
+    return Notifications(
+        # GetBucketNotificationConfiguration returns an (empty) EventBridgeConfiguration
+        # element exactly when events go to EventBridge.
+        event_bridge="EventBridgeConfiguration" in raw,
+        queues=kind("QueueConfigurations", "QueueArn"),
+        topics=kind("TopicConfigurations", "TopicArn"),
+        lambdas=kind("LambdaFunctionConfigurations", "LambdaFunctionArn"),
+    )
+
+
+def access_points(raw: Raw) -> tuple[AccessPoint, ...]:
+    """The bucket's access points by name, each with its own public access block."""
+    out = []
+    for item in (raw or {}).get("AccessPointList") or ():
+        block = item.get("PublicAccessBlockConfiguration")
+        out.append(AccessPoint(
+            name=str(item["Name"]),
+            network_origin=str(item.get("NetworkOrigin") or "Internet"),
+            vpc_id=(item.get("VpcConfiguration") or {}).get("VpcId"),
+            public_access_block=None if block is None else pab_from_api(block),
+        ))
+    return tuple(sorted(out, key=lambda a: a.name))
+
+
+_OPERATORS = (("equals", "Equals"), ("starts_with", "StartsWith"), ("ends_with", "EndsWith"),
+              ("not_equals", "NotEquals"), ("not_starts_with", "NotStartsWith"),
+              ("not_ends_with", "NotEndsWith"))
+
+
+def _field(raw: Mapping[str, Any]) -> FieldSelector:
+    values = {name: tuple(str(v) for v in raw.get(api) or ()) for name, api in _OPERATORS}
+    return FieldSelector(str(raw["Field"]), **values)
+
+
+def _selector(raw: Mapping[str, Any]) -> EventSelector:
+    resources = tuple((str(r["Type"]), tuple(str(v) for v in r.get("Values") or ()))
+                      for r in raw.get("DataResources") or ())
+    return EventSelector(str(raw.get("ReadWriteType") or "All"), resources)
+
+
+def trail(raw: Mapping[str, Any]) -> Trail:
+    """One trail of DescribeTrails, with its GetTrailStatus (`Status`) and
+    GetEventSelectors (`EventSelectors`, `AdvancedEventSelectors`) merged in by the reader."""
+    status = raw.get("Status")
+    return Trail(
+        name=str(raw["Name"]),
+        arn=str(raw.get("TrailARN") or raw["Name"]),
+        home_region=str(raw.get("HomeRegion") or ""),
+        multi_region=bool(raw.get("IsMultiRegionTrail")),
+        logging=None if status is None else bool(status.get("IsLogging")),
+        organization=bool(raw.get("IsOrganizationTrail")),
+        selectors=tuple(_selector(s) for s in raw.get("EventSelectors") or ()),
+        advanced=tuple(tuple(_field(f) for f in s.get("FieldSelectors") or ())
+                       for s in raw.get("AdvancedEventSelectors") or ()),
+    )
+
+
+def trails(raw: Raw) -> tuple[Trail, ...]:
+    """Every trail the account's CloudTrail shows in the region read, sorted by ARN."""
+    return tuple(sorted((trail(t) for t in (raw or {}).get("trailList") or ()), key=lambda t: t.arn))
 def request_metrics(raw: Raw) -> tuple[MetricsFilter, ...]:
     """Request-metrics configurations (every page), sorted by id; () when there are none."""
     out = []

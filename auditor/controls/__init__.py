@@ -10,22 +10,31 @@ from collections.abc import Iterator
 from typing import Any
 
 from auditor.controls import (
+    access_points,
     account_public_access_block,
     alarms,
     cors,
     cross_account,
+    data_events,
     encryption,
     exists,
     lifecycle,
+    logging,
     managed,
+    mfa_delete,
     min_tls_version,
+    notifications,
     object_acls,
+    object_lock,
     objects,
     ownership,
     principals,
     public_access,
     public_access_block,
     region,
+    replication,
+    request_metrics,
+    tags,
     tls_only,
     versioning,
     website,
@@ -40,7 +49,9 @@ __all__ = ["CONTROLS", "Control", "Ref", "Request", "by_id", "control", "example
 
 CONTROLS: tuple[Control, ...] = tuple(m.CONTROL for m in (
     exists, managed, region, versioning, encryption, public_access_block, ownership, object_acls,
-    public_access, tls_only, min_tls_version, cross_account, lifecycle, cors, website, objects, alarms,
+    public_access, tls_only, min_tls_version, cross_account, lifecycle, cors, website, logging,
+    object_lock, mfa_delete, replication, tags, notifications, access_points,
+    request_metrics, data_events, objects, alarms,
     account_public_access_block,
     principals,
 ))

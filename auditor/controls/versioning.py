@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from auditor.cfn.values import Invalid, Origin, as_map, as_str
 from auditor.controls._commands import comment
-from auditor.controls.registry import CfnImport, Control, Derived, Ref, Request
+from auditor.controls.registry import CfnImport, Control, Derived, Locator, Ref, Request
+from auditor.errors import SpecProblem
 from auditor.model import Difference, Facet, Outcome, Severity, Versioning, VersioningStatus
+
+LIFECYCLE_VERSIONS = ("https://docs.aws.amazon.com/AmazonS3/latest/userguide/"
+                      "lifecycle-configuration-examples.html")
 
 SCHEMA = {
     "description": "Versioning state. Disabled means never enabled (a versioned bucket can only be Suspended).",
@@ -48,6 +53,24 @@ def _fix(ref: Ref, want: VersioningStatus, have: Versioning) -> str | None:
                    "recreate the bucket or accept Suspended")
 
 
+def _lint(at: Locator, value: Any, entry: Mapping[str, Any]) -> Iterator[SpecProblem]:
+    # AWS FSBP S3.10: a versioned bucket keeps every overwritten or deleted version, billed,
+    # until a lifecycle rule expires it.
+    if value != "Enabled":
+        return
+    rules = entry.get("lifecycle")
+    if rules is None:
+        why = "no lifecycle rules are stated"
+    elif not any("noncurrent_expiration_days" in r for r in rules if r.get("status", "Enabled") == "Enabled"):
+        why = "no enabled lifecycle rule expires noncurrent versions"
+    else:
+        return
+    yield at.problem(("versioning",), f"versioning is Enabled and {why}: every overwritten or "
+                                      "deleted version is kept (and billed) forever; add "
+                                      f"noncurrent_expiration_days (AWS FSBP S3.10, {LIFECYCLE_VERSIONS})",
+                     "note")
+
+
 def _derive(ref: Ref, have: Versioning) -> Derived:
     return have.status, None
 
@@ -67,6 +90,7 @@ CONTROL = Control(
     check=versioning,
     reads=(Facet.VERSIONING,),
     schema=SCHEMA,
+    lint=_lint,
     derive=_derive,
     cfn=CfnImport.prop("VersioningConfiguration", _status),
     put_requests=_put,

@@ -313,14 +313,23 @@ def _read(path: Path) -> YamlDocument | SpecProblem:
     return load_yaml(text, str(path))
 
 
-def _load(paths: Sequence[str | Path]) -> tuple[list[Entry], list[YamlDocument], list[SpecProblem]]:
-    """Clean entries, documents read, and every problem found in the files."""
+def _pack_documents(packs: Sequence[str]) -> list[YamlDocument]:
+    from auditor.frameworks.pack import pack_text, source
+
+    return [load_yaml(pack_text(name), source(name)) for name in dict.fromkeys(packs)]
+
+
+def _load(paths: Sequence[str | Path], packs: Sequence[str] = ()
+          ) -> tuple[list[Entry], list[YamlDocument], list[SpecProblem]]:
+    """Clean entries, documents read, and every problem found in the files. Built-in
+    baselines (`packs`) are read first, so they lie beneath every entry of the files."""
     files, problems = spec_files(paths)
     entries: list[Entry] = []
     names: list[YamlDocument] = []
     bad: set[tuple[str, KeyPath]] = set()  # (file, ("buckets", i)) of entries the schema rejected
-    for path in files:
-        doc = _read(path)
+    sources: list[YamlDocument | Path] = [*_pack_documents(packs), *files]
+    for path in sources:
+        doc = path if isinstance(path, YamlDocument) else _read(path)
         if isinstance(doc, SpecProblem):
             problems.append(doc)
             continue
@@ -347,9 +356,10 @@ def _entries(doc: YamlDocument) -> Iterator[Entry]:
                 yield Entry(doc, index, data, scope)
 
 
-def check_specs(paths: Sequence[str | Path]) -> tuple[SpecProblem, ...]:
-    """Every problem in the spec files, sorted by file and line (empty when all are valid)."""
-    return _sorted(_load(paths)[2])
+def check_specs(paths: Sequence[str | Path], packs: Sequence[str] = ()) -> tuple[SpecProblem, ...]:
+    """Every problem (error or warning) in the spec files, sorted by file and line (empty when
+    all are valid); notes, advice rather than problems, come with `load_specs`."""
+    return _sorted([p for p in _load(paths, packs)[2] if p.level != "note"])
 
 
 def _sorted(problems: Sequence[SpecProblem]) -> tuple[SpecProblem, ...]:
@@ -357,10 +367,11 @@ def _sorted(problems: Sequence[SpecProblem]) -> tuple[SpecProblem, ...]:
     return tuple(sorted(unique, key=lambda p: (p.file, p.line, p.column, p.key, p.message)))
 
 
-def load_specs(paths: Sequence[str | Path]) -> SpecSet:
-    """Load, validate and build every spec file the paths name; raise SpecError with all problems."""
-    entries, docs, problems = _load(paths)
-    errors = [p for p in problems if p.level != "warning"]
+def load_specs(paths: Sequence[str | Path], packs: Sequence[str] = ()) -> SpecSet:
+    """Load, validate and build every spec file the paths name, beneath the built-in
+    baselines `packs`; raise SpecError with all problems."""
+    entries, docs, problems = _load(paths, packs)
+    errors = [p for p in problems if p.level == "error"]
     if errors:
         raise SpecError(_sorted(errors))
     return SpecSet(
@@ -368,4 +379,5 @@ def load_specs(paths: Sequence[str | Path]) -> SpecSet:
         files=tuple(d.file for d in docs),
         waivers=tuple(w for d in docs for w in build_waivers(d)),
         warnings=tuple(str(p) for p in _sorted(problems) if p.level == "warning"),
+        notes=tuple(str(p) for p in _sorted(problems) if p.level == "note"),
     )

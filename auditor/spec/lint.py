@@ -9,9 +9,11 @@ the merge ambiguous.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date
+from fnmatch import fnmatchcase
 
 from auditor.controls import stated_controls
 from auditor.errors import SpecProblem
@@ -19,6 +21,7 @@ from auditor.model import Scope
 from auditor.spec.build import NAME_KEYS, Entry, glob_literals, has_wildcard
 from auditor.spec.yaml_loader import YamlDocument
 
+PACK_PREFIX = "pack:"  # the source of a built-in baseline's entries (frameworks/pack.py)
 _BAD_NAME_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 _BAD_NAME_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
 _NAME_CHARS = {
@@ -33,6 +36,8 @@ def duplicate_entries(entries: Sequence[Entry]) -> Iterator[SpecProblem]:
     """The same `name`/`id` (or the same `match`) stated twice in one scope, across all files."""
     seen: dict[tuple[Scope, str, str], Entry] = {}
     for entry in entries:
+        if entry.doc.file.startswith(PACK_PREFIX):
+            continue  # a built-in baseline lies beneath the files' entries, never beside them
         for key in (NAME_KEYS[entry.scope], "match"):
             value = entry.data.get(key)
             if not isinstance(value, str):
@@ -100,16 +105,64 @@ _ENTRY_CHECKS: tuple[Callable[[Entry], Iterator[SpecProblem]], ...] = (
 )
 
 
+def _overrides(entry: Entry) -> Iterator[SpecProblem]:
+    keys = [c.key for c in stated_controls(entry.scope)]
+    for index, key in enumerate(entry.data.get("overrides") or ()):
+        if key not in keys:
+            close = difflib.get_close_matches(str(key), keys, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            yield entry.problem(("overrides", index), f"'{key}' is not a control{hint}")
+        elif key not in entry.data:
+            yield entry.problem(("overrides", index), f"overrides '{key}', which this entry does "
+                                                      "not state", "warning")
+
+
+def _where(entry: Entry, key: str) -> str:
+    return f"{entry.doc.file}:{entry.position((key,))[0]}"
+
+
+def weakened_baselines(entries: Sequence[Entry]) -> Iterator[SpecProblem]:
+    """An exact entry's key that replaces a different value of the `match:` baseline it
+    merges over, unless the entry lists the key under `overrides:` (a warning naming both
+    places): a baseline is there to hold, and relaxing it should be a decision in writing."""
+    order = {id(e): (len(glob_literals(e.data["match"])), i) for i, e in enumerate(entries)
+             if isinstance(e.data.get("match"), str)}
+    baselines = sorted((e for e in entries if id(e) in order), key=lambda e: order[id(e)])
+    for entry in entries:
+        name = entry.data.get(NAME_KEYS[entry.scope])
+        if not isinstance(name, str):
+            continue
+        matching = [b for b in baselines if b.scope is entry.scope and fnmatchcase(name, b.data["match"])]
+        overrides = set(entry.data.get("overrides") or ())
+        for c in stated_controls(entry.scope):
+            if c.key not in entry.data or c.key in overrides:
+                continue
+            base = next((b for b in reversed(matching) if c.key in b.data), None)
+            if base is not None and c.want(entry.data[c.key]) != c.want(base.data[c.key]):
+                yield entry.problem((c.key,), f"replaces the {c.key} that the baseline 'match "
+                                              f"{base.data['match']}' states at {_where(base, c.key)}; "
+                                              f"list '{c.key}' under overrides: if that is intended",
+                                    "warning")
+
+
+_ENTRY_CHECKS = (*_ENTRY_CHECKS, _overrides)
+
+
 def lint_entries(
     entries: Sequence[Entry], schema_valid: Callable[[Entry], bool] = lambda _: True
 ) -> list[SpecProblem]:
-    """Duplicate entries across all `entries`, then each schema-valid entry's own checks."""
+    """Duplicate entries across all `entries`, then each schema-valid entry's own checks,
+    then exact entries that silently replace their baselines' values."""
     # Duplicates only need `name`/`match` to be strings, so they are found even in an entry
     # with a typo elsewhere; the other checks rely on the schema's types.
     problems = list(duplicate_entries(entries))
-    for entry in filter(schema_valid, entries):
+    valid = list(filter(schema_valid, entries))
+    for entry in valid:
+        if entry.doc.file.startswith(PACK_PREFIX):
+            continue  # built-in baselines are s3audit's own, checked by its tests
         for check in _ENTRY_CHECKS:
             problems.extend(check(entry))
+    problems.extend(weakened_baselines(valid))
     return problems
 
 

@@ -49,10 +49,12 @@ REGION = "eu-central-1"
 # Facets assembled from several calls or pages: read by the real collector from a client
 # that answers with the recorded responses (so pagination, sampling and the role's policy
 # walk are the code under test too).
-COLLECTED = frozenset({Facet.OBJECTS, Facet.ALARMS, Facet.REQUEST_METRICS, Facet.ROLE})
+COLLECTED = frozenset({Facet.OBJECTS, Facet.ALARMS, Facet.REQUEST_METRICS, Facet.ROLE,
+                       Facet.ACCESS_POINTS, Facet.TRAILS})
 # Recorded answers of these calls are keyed by one request parameter.
 KEYED = {"HeadObject": "Key", "ListObjectsV2": "Prefix", "GetRolePolicy": "PolicyName",
-         "GetPolicy": "PolicyArn", "GetPolicyVersion": "PolicyArn"}
+         "GetPolicy": "PolicyArn", "GetPolicyVersion": "PolicyArn", "GetAccessPoint": "Name",
+         "GetTrailStatus": "Name", "GetEventSelectors": "TrailName"}
 _CALLS = {c.method: c for f in FACETS.values() for c in f.calls} | {c.method: c for c in (*RUN_CALLS, *ACCOUNT_CALLS)}
 _TOKENS = {"ContinuationToken", "NextToken", "Marker"}
 
@@ -115,7 +117,7 @@ def _collected(spec: Any, subject: str, facets: frozenset[Facet], recorded: dict
 
 def _key(facet: Facet) -> str:
     spec = FACETS[facet]
-    return f"{spec.service}:{spec.api}" if spec.service == "s3control" else spec.api
+    return spec.api if spec.service == "s3" else f"{spec.service}:{spec.api}"
 
 
 def _facet_value(facet: Facet, recorded: dict[str, Any]) -> FacetValue:
@@ -132,11 +134,18 @@ def _facet_value(facet: Facet, recorded: dict[str, Any]) -> FacetValue:
 
 
 def _kms(recorded: dict[str, Any]) -> FacetValue:
-    raw = recorded.get("DescribeKey", {})
-    if "error" in raw:
-        return Unreadable(Facet.KMS_KEYS, "DescribeKey", raw["error"], "recorded error")
+    """`DescribeKey: {ref: arn}` resolves in the bucket's region, `DescribeKey@REGION` in
+    another (a replica key in the destination's region)."""
+    keys = []
     aliases = recorded.get("ListAliases", {})  # key ARN -> its alias names
-    return KmsKeys(tuple(KmsKey(ref, arn, tuple(aliases.get(arn, ()))) for ref, arn in raw.items()))
+    for name, raw in recorded.items():
+        if not name.startswith("DescribeKey"):
+            continue
+        if "error" in raw:
+            return Unreadable(Facet.KMS_KEYS, "DescribeKey", raw["error"], "recorded error")
+        region = name.partition("@")[2] or None
+        keys += [KmsKey(ref, arn, region, tuple(aliases.get(arn, ()))) for ref, arn in raw.items()]
+    return KmsKeys(tuple(keys))
 
 
 def _facets(facets: frozenset[Facet], recorded: dict[str, Any]) -> tuple[tuple[Facet, FacetValue], ...]:

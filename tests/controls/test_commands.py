@@ -25,13 +25,15 @@ def _lines(c: Control, name: str, facets: tuple[object, ...] | None = None) -> l
 
 @pytest.mark.parametrize("c", IDS)
 def test_a_hostile_name_stays_one_word_in_every_command(c: Control) -> None:
+    words_of_all: list[str] = []
     for line in _lines(c, HOSTILE):
         if line.startswith("# "):
             continue
         tokens = shlex.split(line)  # parses: every quote is closed
         assert "rm" not in tokens and "&&" not in tokens and ";" not in tokens, line
-        if c.scope is Scope.BUCKET:  # the bucket is named, as one word (or inside one, as JSON)
-            assert any(HOSTILE in t or json.dumps(HOSTILE)[1:-1] in t for t in tokens), line
+        words_of_all += tokens
+    if c.scope is Scope.BUCKET and words_of_all:  # the bucket is named, as one word (or in one, as JSON)
+        assert any(HOSTILE in t or json.dumps(HOSTILE)[1:-1] in t for t in words_of_all)
 
 
 @pytest.mark.parametrize("c", IDS)
@@ -69,3 +71,12 @@ def test_exists_remediation_by_what_head_bucket_said() -> None:
 def test_words_and_comment() -> None:
     assert words("s3audit", "init", "--bucket", "a b") == "s3audit init --bucket 'a b'"
     assert comment("line one\nline two") == "# line one\\x0aline two"
+
+
+@pytest.mark.parametrize(("key", "want"), [("object_lock", False), ("data_events", {"read": False}),
+                                           ("versioning", "Disabled"), ("tls_only", False)])
+def test_advice_of_every_branch_stays_one_line(key: str, want: object) -> None:
+    c = next(c for c in CONTROLS if c.key == key)
+    text = remediation(c, Ref("evil\n::error::pwned", "111122223333", "eu-central-1"), c.want(want),
+                       tuple(None for _ in c.reads))
+    assert text and text.startswith("# ") and "\n" not in text and "\\x0a::error::pwned" in text
