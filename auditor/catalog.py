@@ -6,7 +6,7 @@ from __future__ import annotations
 import difflib
 import json
 
-from auditor.collect.facets import FACETS, RUN_CALLS
+from auditor.collect.facets import FACETS, LIST_ALIASES, RUN_CALLS
 from auditor.controls import CONTROLS, Control, example_remediation, find
 from auditor.engine import facets_needed
 from auditor.frameworks import NAMES, Meets, Requirement, framework
@@ -115,6 +115,8 @@ def permissions_policy(specs: SpecSet | None = None) -> dict[str, object]:
         facets = {f for entry in specs.entries for f in facets_needed(entry)}
     facets.add(Facet.LOCATION)  # to find the region of buckets the listing gives none for
     control_plane = {a for f in facets if not FACETS[f].data_plane for a in FACETS[f].iam_actions}
+    if Facet.KMS_KEYS in facets:
+        control_plane.add(LIST_ALIASES.iam_action)  # to name a key by its alias in messages (optional)
     data_plane = {a for f in facets if FACETS[f].data_plane for a in FACETS[f].iam_actions}
     statements: list[dict[str, object]] = [{"Sid": "S3AuditReadOnly", "Effect": "Allow", "Resource": "*",
                                             "Action": sorted(control_plane | {c.iam_action for c in RUN_CALLS})}]

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from auditor.controls import Ref, Request, control, requests
@@ -19,6 +21,14 @@ from auditor.model import Report, SpecEntry, SpecSet
 
 DEMO_REGION = "eu-central-1"
 UNMANAGED = "amply-scratch-tmp"
+# Clients for one region ({"s3": ..., "kms": ..., "s3control": ...}), or a way to get them
+# for any region: a bucket is created, and its KMS aliases made, in its own region.
+ClientsFor = Mapping[str, Any] | Callable[[str], Mapping[str, Any]]
+
+
+def packaged_specs() -> Path:
+    """The seed's five bucket specs shipped in the package, for `demo` outside a checkout."""
+    return Path(str(resources.files("auditor").joinpath("demo_specs")))
 
 
 def _kms_key(kms: Any, ref: str) -> None:
@@ -41,11 +51,11 @@ def _merge_policy(pending: dict[str, Any] | None, request: Request) -> dict[str,
     return pending
 
 
-def _perform(clients: dict[str, Any], request: Request) -> None:
+def _perform(clients: Mapping[str, Any], request: Request) -> None:
     getattr(clients[request.service], request.method)(**request.params)
 
 
-def provision(clients: dict[str, Any], spec: SpecEntry, name: str) -> None:
+def provision(clients: Mapping[str, Any], spec: SpecEntry, name: str) -> None:
     """Create bucket `name` configured exactly as `spec` (an effective spec) says.
 
     `clients` maps a service name ("s3", "kms", "s3control") to a boto3 client.
@@ -69,7 +79,7 @@ def provision(clients: dict[str, Any], spec: SpecEntry, name: str) -> None:
         _perform(clients, Request("s3", "PutBucketPolicy", {"Bucket": name, "Policy": json.dumps(policy)}))
 
 
-def provision_principal(clients: dict[str, Any], spec: SpecEntry) -> None:
+def provision_principal(clients: Mapping[str, Any], spec: SpecEntry) -> None:
     """Create the role a principal entry names, with exactly the access it states."""
     ref = Ref(spec.name or "", "", None)
     for key, want in spec.wants:
@@ -77,18 +87,21 @@ def provision_principal(clients: dict[str, Any], spec: SpecEntry) -> None:
             _perform(clients, request)
 
 
-def provision_all(clients: dict[str, Any], specs: SpecSet) -> list[str]:
-    """Provision every exact-named bucket and every principal of the specs; returns the bucket
-    names. `clients` needs "iam" and "cloudwatch" when the specs state principals or alarms."""
+def provision_all(clients: ClientsFor, specs: SpecSet) -> list[str]:
+    """Provision every exact-named bucket (in its region) and every principal of the specs;
+    returns the bucket names. `clients` needs "iam" and "cloudwatch" when the specs state
+    principals or alarms."""
+    pick = clients if callable(clients) else (lambda region: clients)
     from auditor.spec.build import effective_spec
 
     names = sorted({b.name for b in specs.buckets if b.name})
     for name in names:
         spec = effective_spec(specs, name)
         assert spec is not None
-        provision(clients, spec, name)
+        region = spec.want("region")
+        provision(pick(region if isinstance(region, str) else DEMO_REGION), spec, name)
     for principal in specs.principals:
-        provision_principal(clients, principal)
+        provision_principal(pick(DEMO_REGION), principal)
     return names
 
 
@@ -194,9 +207,16 @@ def run_demo(specs: SpecSet) -> tuple[Report, list[str]]:
     with mock_aws(), RequestMetricsStore().installed():
         import boto3
 
-        services = ("s3", "kms", "s3control", "cloudwatch", "iam")
-        clients = {s: boto3.client(s, region_name=DEMO_REGION) for s in services}
-        names = provision_all(clients, specs)
-        drifts = introduce_drift(clients["s3"], names, clients["cloudwatch"])
+        made: dict[str, dict[str, Any]] = {}
+
+        def regional(region: str) -> dict[str, Any]:
+            if region not in made:
+                services = ("s3", "kms", "s3control", "cloudwatch", "iam")
+                made[region] = {s: boto3.client(s, region_name=region) for s in services}
+            return made[region]
+
+        names = provision_all(regional, specs)
+        home = regional(DEMO_REGION)
+        drifts = introduce_drift(home["s3"], names, home["cloudwatch"])
         report = run_audit(AuditOptions(aws=AwsConfig(region=DEMO_REGION)), specs)
     return report, drifts

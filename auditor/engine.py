@@ -14,6 +14,7 @@ from typing import Any
 from auditor.controls import CONTROLS, Control, Ref, control, remediation
 from auditor.frameworks import requirement_ids
 from auditor.model import (
+    Absence,
     AccountState,
     AwsFailure,
     BucketState,
@@ -81,7 +82,7 @@ def bucket_results(entry: SpecEntry | None, state: BucketState) -> list[Result]:
     if entry is None:
         return [_judge(control("managed"), ref, True, (False,), state, None)]
     if not state.exists:
-        return [_judge(control("exists"), ref, True, (False,), state, entry)]
+        return [_judge(control("exists"), ref, True, (state.absence or Absence.MISSING,), state, entry)]
     return [_control(c, ref, want, state, entry) for c, want in _stated(entry)]
 
 
@@ -104,7 +105,7 @@ def _control(c: Control, ref: Ref, want: Any, state: State, entry: SpecEntry) ->
     missing = [f for f in c.reads if not state.has(f)]
     unreadable = [v for f in c.reads if state.has(f) and isinstance(v := state.facet(f), Unreadable)]
     if unreadable:
-        why = "; ".join(u.describe() for u in unreadable)
+        why = "; ".join(dict.fromkeys(u.describe() for u in unreadable))  # one cause once
         return _result(c, ref, entry, Status.ERROR, want, None, f"Could not evaluate {c.key}: {why}",
                        error=unreadable[0].failure)
     if missing:

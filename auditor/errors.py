@@ -9,6 +9,18 @@ class AuditorError(Exception):
     """Base of every error s3audit reports to the user without a traceback."""
 
 
+EXCERPT = 60  # characters of a value quoted in a message
+MESSAGE_LIMIT = 1000  # characters of one problem's message: a 10 MB value is not a message
+
+
+def excerpt(value: object, limit: int = EXCERPT) -> str:
+    """A value as a message quotes it: repr, cut to `limit` characters with its full length."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit - 1]}… ({len(str(value)):,} characters)"
+
+
 @dataclass(frozen=True, slots=True)
 class SpecProblem:
     """One thing wrong with a spec file, located to the line of the offending key."""
@@ -22,9 +34,13 @@ class SpecProblem:
     path: tuple[str | int, ...] = ()  # the same key path, for programs: ("buckets", 0, ...)
 
     def __str__(self) -> str:
-        key = f"{self.key}: " if self.key else ""
+        key = self.key if len(self.key) <= 200 else f"{self.key[:199]}…"
+        key = f"{key}: " if key else ""
         tag = "" if self.level == "error" else f"{self.level}: "
-        return f"{self.file}:{self.line}:{self.column}: {tag}{key}{self.message}"
+        message = self.message
+        if len(message) > MESSAGE_LIMIT:
+            message = message[: MESSAGE_LIMIT - 1] + "…"
+        return f"{self.file}:{self.line}:{self.column}: {tag}{key}{message}"
 
 
 class SpecError(AuditorError):
@@ -37,3 +53,8 @@ class SpecError(AuditorError):
 
 class CollectError(AuditorError):
     """The audit could not start at all (no credentials, no bucket listing)."""
+
+
+class InvocationError(AuditorError):
+    """A bad invocation (exit 2, nothing written), found once the run could look: a --bucket
+    that matches no bucket, an unknown profile, an endpoint or region that cannot be."""

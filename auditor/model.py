@@ -412,6 +412,7 @@ class KmsKey:
     ref: str
     arn: str | None  # None: KMS says no such key or alias
     region: str | None = None  # where it was resolved; None = the bucket's own region
+    aliases: tuple[str, ...] = ()  # the key's alias names, where asked (ListAliases), for messages
 
 
 @dataclass(frozen=True, slots=True)
@@ -426,6 +427,13 @@ class KmsKeys:
             if key.ref == ref and key.region == region:
                 return key.arn
         return None
+
+    def aliases(self, ref: str, region: str | None = None) -> tuple[str, ...]:
+        """The alias names of the key `ref` names in `region`, where they were read."""
+        for key in self.keys:
+            if key.ref == ref and key.region == region:
+                return key.aliases
+        return ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -558,9 +566,11 @@ class AwsFailure:
     api: str
     code: str
     message: str
+    credentials: str | None = None  # for a credentials failure: whose (profile X, role ARN)
 
     def describe(self) -> str:
-        return f"{self.api} failed ({self.code}): {self.message}"
+        whose = f" with {self.credentials}" if self.credentials else ""
+        return f"{self.api} failed ({self.code}){whose}: {self.message}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -571,13 +581,15 @@ class Unreadable:
     api: str
     code: str
     message: str
+    credentials: str | None = None  # as AwsFailure.credentials
 
     def describe(self) -> str:
-        return f"{self.api} failed ({self.code}): {self.message}"
+        whose = f" with {self.credentials}" if self.credentials else ""
+        return f"{self.api} failed ({self.code}){whose}: {self.message}"
 
     @property
     def failure(self) -> AwsFailure:
-        return AwsFailure(self.api, self.code, self.message)
+        return AwsFailure(self.api, self.code, self.message, self.credentials)
 
 
 @dataclass(frozen=True, slots=True)
@@ -627,6 +639,14 @@ class _Facets:
         return any(key is facet for key, _ in self.facets)
 
 
+class Absence(StrEnum):
+    """Why a spec'd bucket is in none of the audited accounts, as HeadBucket tells it."""
+
+    MISSING = "missing"  # 404: no bucket of that name exists
+    ELSEWHERE = "elsewhere"  # 403 or 200: it exists, owned by an account not audited
+    UNKNOWN = "unknown"  # HeadBucket answered neither way
+
+
 @dataclass(frozen=True, slots=True)
 class BucketState(_Facets):
     """What the collector saw of one bucket. Facets not needed by any control are not read."""
@@ -636,6 +656,7 @@ class BucketState(_Facets):
     region: str | None
     exists: bool = True
     facets: tuple[tuple[Facet, FacetValue], ...] = ()
+    absence: Absence | None = None  # for exists=False: why (None: gone between listing and read)
 
 
 @dataclass(frozen=True, slots=True)

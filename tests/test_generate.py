@@ -150,7 +150,7 @@ def test_init_names_missing_buckets_and_refuses_to_overwrite(seeded_server: str,
     out = tmp_path / "specs"
     missing = run("init", "--endpoint-url", seeded_server, "--bucket", "no-such-bucket", "--out", str(out))
     assert missing.exit_code == 2
-    assert "no such bucket in the account: no-such-bucket" in missing.stderr
+    assert "no bucket matches --bucket no-such-bucket" in missing.stderr
     args = ("init", "--endpoint-url", seeded_server, "--bucket", WIDGETS, "--out", str(out))
     assert run(*args).exit_code == 0
     again = run(*args)

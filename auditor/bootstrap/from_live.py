@@ -31,14 +31,16 @@ def _targets(listing: Listing, names: Sequence[str] | None) -> list[Target]:
         if not listing.buckets:
             raise GenerateError("the account has no buckets; nothing to describe")
         return [Target(name, True, region, LIVE_FACETS) for name, region in sorted(listing.buckets)]
+    from auditor.run.plan import no_match, select
+
     live = dict(listing.buckets)
-    if listing.error is None:
-        missing = [n for n in names if n not in live]
-        if missing:
-            raise GenerateError(f"no such bucket in the account: {', '.join(missing)}")
+    if listing.error is None:  # names or globs, as for `audit --bucket`
+        chosen, unmatched = select(names, live)
+        if unmatched:
+            raise no_match(unmatched, live)
+        return [Target(n, True, live[n], LIVE_FACETS) for n in sorted(chosen)]
     # When the listing failed, reading tells whether each named bucket is there.
-    listed = None if listing.error is not None else True
-    return [Target(n, listed, live.get(n), LIVE_FACETS) for n in dict.fromkeys(names)]
+    return [Target(n, None, None, LIVE_FACETS) for n in dict.fromkeys(names)]
 
 
 def describe_buckets(collector: Collector, names: Sequence[str] | None = None,
@@ -52,7 +54,7 @@ def describe_buckets(collector: Collector, names: Sequence[str] | None = None,
             continue  # listed, then deleted before it was read: there is nothing to describe
         if not state.exists:
             raise GenerateError(f"no such bucket in the account: {state.name}")
-        entry = describe_bucket(state)
+        entry = _prefer_alias(describe_bucket(state), collector, state.region)
         entries.append(entry if baselines is None else beyond_baselines(entry, state, baselines))
     return entries
 
@@ -81,6 +83,22 @@ def beyond_baselines(entry: dict[str, Any], state: BucketState, baselines: SpecS
                          f"{f' ({ids})' if ids else ''}: fix the bucket and delete the key, or keep "
                          f"it as an accepted exception and list it under overrides:")
     return out
+
+
+def _prefer_alias(entry: dict[str, Any], collector: Collector, region: str | None) -> dict[str, Any]:
+    """The bucket's KMS key by its alias where it has one (ListAliases): `alias/amply-s3-key`
+    says what `arn:aws:kms:...:key/1234abcd-...` does not, and resolves to the same key."""
+    encryption = entry.get("encryption")
+    key = encryption.get("kms_key") if isinstance(encryption, dict) else None
+    if not isinstance(key, str) or "alias/" in key:
+        return entry
+    aliases = [a for a in collector.key_aliases(key, region) if not a.startswith("alias/aws/")]
+    if aliases:
+        assert isinstance(encryption, dict)
+        encryption["kms_key"] = aliases[0]
+        if len(aliases) > 1:
+            add_comment(entry, f"encryption: the key also has the aliases {', '.join(aliases[1:])}")
+    return entry
 
 
 def account_label(collector: Collector) -> str:

@@ -13,20 +13,25 @@ from auditor.errors import SpecError
 from auditor.model import SpecSet
 from auditor.run.options import DEFAULT_SPECS
 
-EXIT_BAD_INPUT, EXIT_INCOMPLETE = 2, 3
+EXIT_DRIFT, EXIT_BAD_INPUT, EXIT_INCOMPLETE = 1, 2, 3
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
     """Print `s3audit: message` on stderr and exit (2 = bad input, 3 = incomplete)."""
-    click.echo(f"s3audit: {message}", err=True)
+    from auditor.cli.terminal import safe_line
+
+    click.echo(safe_line(f"s3audit: {message}"), err=True)
     sys.exit(code)
 
 
-def load(paths: Sequence[Path], packs: Sequence[str] = (), notes: bool = False) -> SpecSet:
+def load(paths: Sequence[Path], packs: Sequence[str] = (), notes: bool = False,
+         quiet: bool = False) -> SpecSet:
     """Load the specs beneath the built-in baselines `packs`, or print every problem and exit
-    2; lint warnings (and with `notes`, notes) go to stderr.
+    2; lint warnings (and with `notes`, notes) go to stderr, unless `quiet` (warnings are not
+    errors).
 
     With a pack, the default spec directory may be missing: the pack alone is a spec then."""
+    from auditor.cli.terminal import safe_line
     from auditor.spec import load_specs
 
     if packs and tuple(paths) == DEFAULT_SPECS and not DEFAULT_SPECS[0].exists():
@@ -35,8 +40,9 @@ def load(paths: Sequence[Path], packs: Sequence[str] = (), notes: bool = False) 
         specs = load_specs(paths, packs)
     except SpecError as exc:
         for problem in exc.problems:
-            click.echo(str(problem), err=True)
+            click.echo(safe_line(str(problem)), err=True)
         fail(f"{len(exc.problems)} problem(s) in the specs; nothing audited")
-    for warning in (*specs.warnings, *(specs.notes if notes else ())):
-        click.echo(warning, err=True)
+    if not quiet:
+        for warning in (*specs.warnings, *(specs.notes if notes else ())):
+            click.echo(safe_line(warning), err=True)
     return specs

@@ -32,10 +32,14 @@ def _stack(*decorators: Callable[[F], F]) -> Callable[[F], F]:
     return apply
 
 
+# A report target: a file, "-" for stdout, or a device/FIFO (written to directly).
+REPORT_FILE = click.Path(dir_okay=False, allow_dash=True)
+
+
 def specs_option(f: F) -> F:
     return click.option(
         "--specs", "specs", multiple=True, default=tuple(str(p) for p in DEFAULT_SPECS),
-        show_default=True, type=click.Path(path_type=Path), metavar="PATH",
+        show_default=True, type=click.Path(path_type=Path), metavar="FILE|DIR",
         help="Spec file or directory (all *.yaml/*.yml below it); repeatable.",
     )(f)
 
@@ -57,15 +61,15 @@ def pack_option(f: F) -> F:
 
 def output_options(f: F) -> F:
     """--json, --markdown, --out and every extra format: the report targets."""
-    extra = [click.option(f"--{name}", f"{name}_path", metavar="FILE", help=text)
+    extra = [click.option(f"--{name}", f"{name}_path", metavar="FILE", type=REPORT_FILE, help=text)
              for name, text in EXTRA_FORMATS]
     return _stack(
-        click.option("--json", "json_path", metavar="FILE",
+        click.option("--json", "json_path", metavar="FILE", type=REPORT_FILE,
                      help="Write the JSON report to FILE ('-' = stdout)."),
-        click.option("--markdown", "markdown_path", metavar="FILE",
+        click.option("--markdown", "markdown_path", metavar="FILE", type=REPORT_FILE,
                      help="Write the Markdown report to FILE ('-' = stdout)."),
         click.option("--out", "out_dir", default=str(DEFAULT_OUT), show_default=True,
-                     type=click.Path(path_type=Path), metavar="DIR",
+                     type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
                      help="Directory for the default reports when neither --json nor --markdown is given."),
         *extra,
         click.option("--sarif-root", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
@@ -74,23 +78,35 @@ def output_options(f: F) -> F:
 
 
 def fail_on_option(f: F) -> F:
-    return click.option("--fail-on", type=click.Choice(SEVERITIES), default="low",
+    return click.option("--fail-on", type=click.Choice(SEVERITIES, case_sensitive=False), default="low",
                         show_default=True,
-                        help="Exit 1 only for drift at or above this severity.")(f)
+                        help="Exit 1 only for drift at or above this severity (any case).")(f)
 
 
 def quiet_option(f: F) -> F:
-    return click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")(f)
+    return click.option("--quiet", "-q", is_flag=True,
+                        help="Print nothing but errors (each cause once) and reports not written.")(f)
+
+
+def region_option(f: F) -> F:
+    from auditor.cli.invocation import check_region
+
+    return click.option("--region", metavar="NAME", callback=check_region,
+                        help="Region for global calls (default: AWS_REGION, AWS_DEFAULT_REGION, "
+                             "the profile's).")(f)
+
+
+def endpoint_option(f: F) -> F:
+    from auditor.cli.invocation import check_endpoint
+
+    return click.option("--endpoint-url", metavar="URL", callback=check_endpoint,
+                        help="Send every AWS call (S3, S3 Control, STS, KMS) to this URL, "
+                             "e.g. http://127.0.0.1:5000 (default: AWS_ENDPOINT_URL).")(f)
 
 
 def aws_options(f: F) -> F:
     """--region and --endpoint-url (the profile options differ between commands)."""
-    return _stack(
-        click.option("--region", metavar="NAME",
-                     help="Region for global calls (default: AWS_REGION / the profile's)."),
-        click.option("--endpoint-url", metavar="URL",
-                     help="Send every AWS call (S3, S3 Control, STS, KMS) to this URL."),
-    )(f)
+    return _stack(region_option, endpoint_option)(f)
 
 
 def targets(params: dict[str, Any]) -> tuple[tuple[str, str], ...]:

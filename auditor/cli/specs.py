@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -10,10 +9,10 @@ from typing import Any
 import click
 
 from auditor.cli.common import EXIT_INCOMPLETE, fail, load
-from auditor.cli.options import _framework_names, pack_option, specs_option
+from auditor.cli.invocation import check_profiles, check_region
+from auditor.cli.options import _framework_names, aws_options, pack_option, specs_option
+from auditor.cli.terminal import safe_line
 from auditor.errors import AuditorError, CollectError
-
-_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]+$")  # as the spec schema spells a region
 
 
 @click.command()
@@ -22,7 +21,7 @@ _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]+$")  # as the spec schema spell
 @click.option("--framework", "frameworks", multiple=True, type=click.Choice(_framework_names()),
               metavar="NAME", help="Also warn about entries below this framework's bar "
                                    "(what `--pack NAME` states); repeatable.")
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, metavar="[FILE|DIR]...", type=click.Path(path_type=Path))
 def validate(specs: tuple[Path, ...], packs: tuple[str, ...], frameworks: tuple[str, ...],
              paths: tuple[Path, ...]) -> None:
     """Check spec files (schema and semantic lint) without touching AWS; PATHS add to --specs.
@@ -36,7 +35,7 @@ def validate(specs: tuple[Path, ...], packs: tuple[str, ...], frameworks: tuple[
                     notes=True)
     below = [line for name in frameworks for line in findings(spec_set, name)]
     for line in below:
-        click.echo(line, err=True)
+        click.echo(safe_line(line), err=True)
     entries = len(spec_set.entries)
     extra = f"; {len(below)} below the bar of {', '.join(frameworks)}" if frameworks else ""
     click.echo(f"s3audit: {len(spec_set.files)} spec file(s), {entries} "
@@ -55,12 +54,6 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _region(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    if value is not None and not _REGION.match(value):
-        raise click.BadParameter(f"{value!r} is not an AWS region name like eu-central-1")
-    return value
-
-
 def _out_option(f: Any) -> Any:
     return click.option("--out", "out_dir", required=True, metavar="DIR",
                         type=click.Path(file_okay=False, path_type=Path),
@@ -77,26 +70,26 @@ def _report(written: list[Path], entries: list[dict[str, Any]], out_dir: Path) -
     for entry in entries:
         for comment in entry.get(COMMENTS, ()):
             if not str(comment).startswith("source: "):
-                click.echo(f"  {entry['name']}: {comment}", err=True)
-    click.echo(f"s3audit: wrote {len(written)} spec file(s) to {out_dir}", err=True)
+                click.echo(safe_line(f"  {entry['name']}: {comment}"), err=True)
+    click.echo(safe_line(f"s3audit: wrote {len(written)} spec file(s) to {out_dir}"), err=True)
     for path in written:
-        click.echo(f"  {path}", err=True)
+        click.echo(safe_line(f"  {path}"), err=True)
 
 
 @click.command("init")
 @click.option("--bucket", "buckets", multiple=True, metavar="NAME",
-              help="Describe only this bucket; repeatable (default: every bucket of the account).")
+              help="Describe only this bucket (a name or a glob); repeatable (default: every bucket "
+                   "of the account).")
 @_out_option
 @pack_option
 @click.option("--specs", "baseline_specs", multiple=True, type=click.Path(path_type=Path),
-              metavar="PATH", help="Baselines already adopted: write only what differs from the "
+              metavar="FILE|DIR", help="Baselines already adopted: write only what differs from the "
                                    "`match:` entries of these spec files; repeatable.")
 @click.option("--no-buckets", is_flag=True,
               help="With --pack: write only the baseline file; read nothing from AWS.")
-@click.option("--profile", metavar="NAME", help="AWS profile (default: the standard credentials chain).")
-@click.option("--region", callback=_region, metavar="NAME",
-              help="Region for global calls (default: AWS_REGION / the profile's).")
-@click.option("--endpoint-url", metavar="URL", help="Send every AWS call (S3, S3 Control, STS) to this URL.")
+@click.option("--profile", metavar="NAME", callback=check_profiles,
+              help="AWS profile (default: the standard credentials chain).")
+@aws_options
 @_force_option
 def init(buckets: tuple[str, ...], out_dir: Path, packs: tuple[str, ...],
          baseline_specs: tuple[Path, ...], no_buckets: bool, profile: str | None,
@@ -114,6 +107,7 @@ def init(buckets: tuple[str, ...], out_dir: Path, packs: tuple[str, ...],
 
     from auditor.bootstrap import write_pack, write_specs
     from auditor.bootstrap.from_live import account_label, describe_buckets
+    from auditor.cli.invocation import check_environment, region_from_environment
     from auditor.collect import AwsConfig, Clients, Collector
 
     if no_buckets and not packs:
@@ -123,7 +117,9 @@ def init(buckets: tuple[str, ...], out_dir: Path, packs: tuple[str, ...],
         entries: list[dict[str, Any]] = []
         if not no_buckets:
             baselines = load(baseline_specs, packs) if packs or baseline_specs else None
-            config = AwsConfig(profile=profile, region=region, endpoint_url=endpoint_url)
+            check_environment((profile,) if profile else (), region, endpoint_url)
+            config = AwsConfig(profile=profile, region=region or region_from_environment(),
+                               endpoint_url=endpoint_url)
             collector = Collector(Clients(config))
             entries = describe_buckets(collector, list(buckets) or None, baselines)
             what = "what differs from its baselines" if baselines else "the bucket"
@@ -140,9 +136,9 @@ def init(buckets: tuple[str, ...], out_dir: Path, packs: tuple[str, ...],
 
 
 @click.command("import")
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("files", nargs=-1, required=True, metavar="FILE...", type=click.Path(path_type=Path))
 @_out_option
-@click.option("--region", callback=_region, metavar="NAME",
+@click.option("--region", callback=check_region, metavar="NAME",
               help="Region the templates deploy to; fills `region` where a source states none.")
 @_force_option
 def import_cmd(files: tuple[Path, ...], out_dir: Path, region: str | None, force: bool) -> None:
@@ -158,7 +154,7 @@ def import_cmd(files: tuple[Path, ...], out_dir: Path, region: str | None, force
     from auditor.bootstrap.from_cfn import import_templates
 
     def warn(message: str) -> None:
-        click.echo(f"s3audit: warning: {message}", err=True)
+        click.echo(safe_line(f"s3audit: warning: {message}"), err=True)
 
     try:
         entries = import_templates(files, region=region, warn=warn)

@@ -8,12 +8,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from auditor.causes import UNREACHABLE
 from auditor.collect import parse
 from auditor.collect.aws import AwsConfig, Clients
 from auditor.collect.composite import read_access_points, read_objects, read_role, read_trails
-from auditor.collect.facets import CALLER_IDENTITY, FACETS, LIST_BUCKETS, FacetSpec
+from auditor.collect.facets import (
+    CALLER_IDENTITY,
+    FACETS,
+    HEAD_BUCKET,
+    LIST_ALIASES,
+    LIST_BUCKETS,
+    FacetSpec,
+)
 from auditor.collect.read import call, client_caller, failure, paged
 from auditor.model import (
+    Absence,
     AccountState,
     AwsFailure,
     BucketState,
@@ -56,10 +65,7 @@ class Target:
 
 
 # botocore's names for "could not talk to the endpoint at all" (after its retries).
-UNREACHABLE_CODES = frozenset({
-    "EndpointConnectionError", "ConnectTimeoutError", "ConnectionClosedError", "ProxyConnectionError",
-    "ReadTimeoutError", "SSLError",
-})
+UNREACHABLE_CODES = UNREACHABLE
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +94,8 @@ class Collector:
 
     clients: Clients
     deadline: float | None = None  # time.monotonic(): run-level reads give up waiting then
+    # Told every account and principal state made (a --save-state writer); None: nobody.
+    record: Callable[[AccountState | PrincipalState], None] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _flights: dict[tuple[object, ...], _Once] = field(default_factory=dict)
 
@@ -112,11 +120,23 @@ class Collector:
 
         return self._single(("account",), read)
 
+    def known_account_id(self) -> str | None:
+        """The account id if it was read already; never calls AWS."""
+        with self._lock:
+            flight = self._flights.get(("account",))
+        done = flight is not None and flight.done.is_set()
+        return flight.value if done and isinstance(flight.value, str) and flight.value else None  # type: ignore[union-attr]
+
     def account(self, facets: frozenset[Facet]) -> AccountState:
         """The account's own (account-scope) facets; never raises."""
         account = self.account_id()
         values = tuple((f, self.account_facet(f, account)) for f in sorted(facets))
-        return AccountState(account if isinstance(account, str) else "", values)
+        return self._recorded(AccountState(account if isinstance(account, str) else "", values))  # type: ignore[no-any-return]
+
+    def _recorded(self, state: Any) -> Any:
+        if self.record is not None:
+            self.record(state)
+        return state
 
     def prepared(self, target: Target) -> BucketState | None:
         """The target's state without reading, where this collector already has it (a saved
@@ -136,6 +156,28 @@ class Collector:
             return _parsed(spec, self.clients.lean.read(spec, region, bucket))
         return self._read(spec, region, Bucket=bucket)
 
+    def absence(self, name: str) -> Absence:
+        """Why a bucket no audited account lists is not there: HeadBucket 404 or 403."""
+        raw = call(self.clients.client("s3"), HEAD_BUCKET, Bucket=name)
+        if not isinstance(raw, AwsFailure):
+            return Absence.ELSEWHERE  # readable, yet no audited account lists it
+        if raw.code in ("404", "NoSuchBucket", "NotFound"):
+            return Absence.MISSING
+        return Absence.ELSEWHERE if raw.code in ("403", "AccessDenied", "Forbidden") else Absence.UNKNOWN
+
+    def key_aliases(self, arn: str, region: str | None) -> tuple[str, ...]:
+        """The alias names of a KMS key (customer aliases first), once per key and run;
+        () when they cannot be read."""
+        def read() -> tuple[str, ...]:
+            raw = call(self.clients.client("kms", region), LIST_ALIASES, KeyId=arn)
+            if isinstance(raw, AwsFailure) or raw is None:
+                return ()
+            found = [str(a["AliasName"]) for a in raw.get("Aliases", []) if a.get("AliasName")]
+            return tuple(sorted(found, key=lambda n: (n.startswith("alias/aws/"), n)))
+
+        names = self._single(("aliases", region, arn), read)
+        return names if isinstance(names, tuple) else ()
+
     def principal(self, role: str, facets: frozenset[Facet]) -> PrincipalState:
         """One IAM role of this account (by name) and its policies; never raises."""
         account = self.account_id()
@@ -150,7 +192,7 @@ class Collector:
         value = _parsed(spec, read_role(client_caller(self.clients.client(spec.service)), role))
         if isinstance(value, Role) and value.arn:
             arn = value.arn
-        return PrincipalState(role, account_id, arn, ((Facet.ROLE, value),))
+        return self._recorded(PrincipalState(role, account_id, arn, ((Facet.ROLE, value),)))  # type: ignore[no-any-return]
 
     def _read(self, spec: FacetSpec, region: str | None, **params: Any) -> FacetValue:
         client = self.clients.client(spec.service, region)
@@ -243,7 +285,10 @@ class Collector:
                 arn = self._resolve_key(ref, where or region)
                 if isinstance(arn, Unreadable):
                     return arn
-                keys.append(KmsKey(ref, arn, where))
+                # A key the bucket uses by its alias too: a message names keys as people do.
+                named = arn is not None and "alias/" not in ref and (ref, where) in live
+                aliases = self.key_aliases(arn, where or region) if named and arn else ()
+                keys.append(KmsKey(ref, arn, where, aliases))
         return KmsKeys(tuple(keys))
 
     def _resolve_key(self, ref: str, region: str | None) -> str | None | Unreadable:

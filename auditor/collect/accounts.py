@@ -73,7 +73,7 @@ def assume(base: Clients, role: Role, session_name: str) -> Clients | AccountFai
         aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
         aws_session_token=creds["SessionToken"], region_name=base.default_region,
     )
-    return Clients(base.config, session)
+    return Clients(base.config, session, label=f"role {role.arn}")
 
 
 def organization_roles(base: Clients, role_name: str) -> list[Role] | AccountFailure:

@@ -49,10 +49,12 @@ class AwsConfig:
 class Clients:
     """Thread-safe cache of boto3 clients. Sessions are not thread-safe; clients are."""
 
-    def __init__(self, config: AwsConfig, session: boto3.session.Session | None = None) -> None:
+    def __init__(self, config: AwsConfig, session: boto3.session.Session | None = None,
+                 label: str | None = None) -> None:
         self.config = config
         self.session = session or boto3.session.Session(profile_name=config.profile, region_name=config.region)
         self.default_region = self.session.region_name or DEFAULT_REGION
+        self._label = label  # whose credentials these are, when the caller knows (a role ARN)
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
         self._lean: Any = None
@@ -66,6 +68,24 @@ class Clients:
 
                 self._lean = LeanReader(self)
             return self._lean
+
+    def credentials_label(self) -> str:
+        """Whose credentials the clients sign with, for messages: profile, role, or source."""
+        if self._label is not None:
+            return self._label
+        profile = self.config.profile or os.environ.get("AWS_PROFILE")
+        try:
+            found = self.session.get_credentials()  # resolved once per session by botocore
+        except Exception:  # a broken profile is reported by the call that failed
+            found = None
+        method = getattr(found, "method", None)
+        if method == "env":
+            return "environment credentials (AWS_ACCESS_KEY_ID)"
+        if method in ("iam-role", "container-role"):
+            return "the instance role" if method == "iam-role" else "the container (task) role"
+        if profile:
+            return f"profile {profile}"
+        return "default credential chain"
 
     def client(self, service: str, region: str | None = None) -> Any:
         """The client for one service in one region, created once."""

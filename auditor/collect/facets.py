@@ -225,12 +225,21 @@ LIST_BUCKETS = RunCall("s3", "ListBuckets", "list_buckets", "s3:ListAllMyBuckets
 CALLER_IDENTITY = RunCall("sts", "GetCallerIdentity", "get_caller_identity", "sts:GetCallerIdentity")
 ASSUME_ROLE = RunCall("sts", "AssumeRole", "assume_role", "sts:AssumeRole")
 LIST_ACCOUNTS = RunCall("organizations", "ListAccounts", "list_accounts", "organizations:ListAccounts")
+# A spec'd bucket in none of the audited accounts: 404 = no such bucket, 403 = someone else's.
+# HeadBucket answers 404 without any permission; s3:ListBucket is only needed to get a 200.
+# https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadBucket.html
+HEAD_BUCKET = RunCall("s3", "HeadBucket", "head_bucket", "s3:ListBucket")
+# The alias names of a KMS key, to name keys as people know them (messages, `init`).
+LIST_ALIASES = RunCall("kms", "ListAliases", "list_aliases", "kms:ListAliases")
 # What every audit needs besides the facets of its controls (AssumeRole and ListAccounts
 # only with --role-arn / --org-role, and they are the caller's permissions, not the role's).
 RUN_CALLS: tuple[RunCall, ...] = (LIST_BUCKETS, CALLER_IDENTITY)
 ACCOUNT_CALLS: tuple[RunCall, ...] = (ASSUME_ROLE, LIST_ACCOUNTS)
+# Reads that only sharpen a message: denied, the message says less and nothing else changes.
+MESSAGE_CALLS: tuple[RunCall, ...] = (HEAD_BUCKET, LIST_ALIASES)
 
 # Every operation the auditor may call, derived from the tables above; nothing else.
 READ_ONLY_OPERATIONS = frozenset(
-    {c.api for f in FACETS.values() for c in f.calls} | {c.api for c in (*RUN_CALLS, *ACCOUNT_CALLS)}
+    {c.api for f in FACETS.values() for c in f.calls}
+    | {c.api for c in (*RUN_CALLS, *ACCOUNT_CALLS, *MESSAGE_CALLS)}
 )

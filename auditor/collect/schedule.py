@@ -23,6 +23,7 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from itertools import islice
 
+from auditor.causes import DEADLINE_EXCEEDED, INTERRUPTED
 from auditor.collect import Collector, Target, failed_state
 from auditor.collect.facets import FACETS
 from auditor.collect.lean import Limiter
@@ -75,8 +76,11 @@ class BucketRead:
 
     def start(self) -> BucketRead:
         t = self.target
-        if t.listed is False or not t.facets:
-            self._finish(BucketState(t.name, self._account_id, t.region, exists=t.listed is not False))
+        if t.listed is False:  # why it is not there (HeadBucket), off the scheduling thread
+            self._submit(lambda: self._finish(BucketState(t.name, self._account_id, t.region, exists=False,
+                                                          absence=self.collector.absence(t.name))))
+        elif not t.facets:
+            self._finish(BucketState(t.name, self._account_id, t.region))
         elif self._region is None:
             self._launch([Facet.LOCATION])
         else:
@@ -146,7 +150,7 @@ class BucketRead:
         stage = self._stage()
         if stage and self._stop is not None and self._stop.is_set():
             for facet in stage:
-                values[facet] = Unreadable(facet, "(run)", "Interrupted", "the run was stopped "
+                values[facet] = Unreadable(facet, "(run)", INTERRUPTED, "the run was interrupted "
                                            "before this facet was read")
             stage = []
         if stage:
@@ -264,6 +268,5 @@ def _result(read: BucketRead, deadline: float | None, stop: threading.Event | No
 
 def _unstarted(target: Target, stopped: bool) -> BucketState:
     if stopped:
-        return failed_state(target, "(run)", "Interrupted", "the run was stopped before this bucket was read")
-    return failed_state(target, "(run)", "DeadlineExceeded",
-                        "the run's deadline passed before this bucket was read")
+        return failed_state(target, "(run)", INTERRUPTED, "the run was interrupted before this bucket was read")
+    return failed_state(target, "(run)", DEADLINE_EXCEEDED, "the run's deadline passed before this bucket was read")

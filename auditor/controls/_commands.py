@@ -33,6 +33,19 @@ def _shorthand(value: Mapping[str, Any]) -> str | None:
     return ",".join(parts) or None
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def quote(text: str) -> str:
+    """One shell word. A value with control characters (a newline, ESC) takes ANSI-C quoting,
+    $'...' (bash, zsh, ksh; POSIX since 2024), so the command stays on one line and shows
+    no raw control character; everything else is shlex.quote."""
+    if not _CONTROL.search(text):
+        return shlex.quote(text)
+    escaped = text.replace("\\", "\\\\").replace("'", "\\'")
+    return "$'" + _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", escaped) + "'"
+
+
 def argument(value: object) -> str:
     """One parameter value as the AWS CLI takes it, quoted for a POSIX shell."""
     if isinstance(value, Mapping):
@@ -41,7 +54,18 @@ def argument(value: object) -> str:
         text = json.dumps(list(value), separators=(",", ":"), ensure_ascii=False)
     else:
         text = _scalar(value)
-    return shlex.quote(text)
+    return quote(text)
+
+
+def words(*parts: object) -> str:
+    """A shell command line from words, each quoted (`shlex.quote`) as needed."""
+    return " ".join(quote(str(p)) for p in parts)
+
+
+def comment(text: str) -> str:
+    """A remediation that is advice, not a command: one `# ...` line, whatever the values in
+    it contain (a newline in a name must not end the comment and start a command)."""
+    return "# " + _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def command(request: Request) -> str:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import shlex
 
+from auditor.controls._commands import quote
 from auditor.controls.registry import Request
 from auditor.model import PolicyDocument
 
@@ -31,7 +31,7 @@ def add_statement(bucket: str, statement: dict[str, object], have: PolicyDocumen
     (the plain put then says it all). A policy is replaced whole, so it is merged with jq."""
     if have is None:
         return None
-    quoted = shlex.quote(bucket)
-    program = shlex.quote(f".Statement += [{json.dumps(statement, separators=(',', ':'))}]")
+    quoted = quote(bucket)
+    program = quote(f".Statement += [{json.dumps(statement, separators=(',', ':'))}]")
     return (f"aws s3api get-bucket-policy --bucket {quoted} --query Policy --output text "
             f"| jq -c {program} | xargs -0 aws s3api put-bucket-policy --bucket {quoted} --policy")

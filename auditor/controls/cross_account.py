@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Mapping
 from typing import Any
 
+from auditor.controls._commands import comment, quote
 from auditor.controls.registry import Control, Derived, Ref, Request
 from auditor.model import Difference, Facet, Outcome, PolicyDocument, Severity
 from auditor.policy.cross_account import Allowance, cross_account_check
@@ -85,8 +85,8 @@ def _put(ref: Ref, want: Allowance) -> tuple[Request, ...]:
 
 
 def _fix(ref: Ref, want: Allowance, have: PolicyDocument | None) -> str:
-    return (f"# remove or limit the statements named above in the policy of {ref.name}: "
-            f"aws s3api get-bucket-policy --bucket {shlex.quote(ref.name)} --query Policy --output text")
+    return comment(f"remove or limit the statements named above in the policy of {ref.name}: "
+                   f"aws s3api get-bucket-policy --bucket {quote(ref.name)} --query Policy --output text")
 
 
 def _derive(ref: Ref, have: PolicyDocument | None) -> Derived:

@@ -4,11 +4,11 @@ reads and/or writes (basic or advanced event selectors), judged exactly."""
 from __future__ import annotations
 
 import json
-import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any, Literal
 
+from auditor.controls._commands import comment, quote
 from auditor.controls.registry import Control, Derived, Ref
 from auditor.model import Difference, Facet, FieldSelector, Outcome, Severity, Trail
 
@@ -173,8 +173,8 @@ def _fix(ref: Ref, want: DataEventsSpec, have: tuple[Trail, ...] | None) -> str:
         records(t, k, ref.name, ref.region) for t in have or ())]
     extra = [k for k in KINDS if getattr(want, k) is False]
     if not missing:
-        return (f"# remove {ref.name} from the {' and '.join(extra)} data-event selectors of the "
-                "trails named above (aws cloudtrail put-event-selectors replaces a trail's selectors)")
+        return comment(f"remove {ref.name} from the {' and '.join(extra)} data-event selectors of the "
+                       "trails named above (aws cloudtrail put-event-selectors replaces a trail's selectors)")
     trail = _trail_to_use(have)
     selector = _selector_for(ref, missing)
     if trail is None:
@@ -184,18 +184,18 @@ def _fix(ref: Ref, want: DataEventsSpec, have: tuple[Trail, ...] | None) -> str:
                 f"aws cloudtrail create-trail --name {name} --s3-bucket-name LOG-BUCKET --is-multi-region-trail\n"
                 f"aws cloudtrail start-logging --name {name}\n"
                 f"aws cloudtrail put-event-selectors --trail-name {name} "
-                f"--advanced-event-selectors {shlex.quote(json.dumps([selector]))}")
+                f"--advanced-event-selectors {quote(json.dumps([selector]))}")
     if trail.selectors and not trail.advanced:
         basic = [_basic_api(s) for s in trail.selectors]
         rw = "All" if len(missing) == 2 else ("ReadOnly" if missing == ["read"] else "WriteOnly")
         basic.append({"ReadWriteType": rw, "IncludeManagementEvents": False, "DataResources": [
             {"Type": "AWS::S3::Object", "Values": [f"arn:{partition(ref.region)}:s3:::{ref.name}/"]}]})
-        args = f"--event-selectors {shlex.quote(json.dumps(basic))}"
+        args = f"--event-selectors {quote(json.dumps(basic))}"
     else:
         advanced = [_advanced_api(s) for s in trail.advanced] + [selector]
-        args = f"--advanced-event-selectors {shlex.quote(json.dumps(advanced))}"
+        args = f"--advanced-event-selectors {quote(json.dumps(advanced))}"
     return ("# put-event-selectors replaces the trail's selectors: this keeps the current ones\n"
-            f"aws cloudtrail put-event-selectors --trail-name {shlex.quote(trail.arn)} {args}")
+            f"aws cloudtrail put-event-selectors --trail-name {quote(trail.arn)} {args}")
 
 
 def _basic_api(s: Any) -> dict[str, Any]:

@@ -62,6 +62,17 @@ def live_key_ref(have: Encryption) -> str | None:
     return have.kms_key or AWS_MANAGED_KEY
 
 
+def _named(ref: str, keys: KmsKeys) -> str:
+    """A key as people know it, each name once: `alias/x (arn:...:key/1)`, or the key ARN with
+    its alias where KMS gave one, or the reference as written when it did not resolve."""
+    arn = keys.arn(ref)
+    if "alias/" in ref:
+        return f"{ref} ({arn})" if arn else ref
+    aliases = [a for a in keys.aliases(ref) if not a.startswith("alias/aws/")] or list(keys.aliases(ref))
+    shown = arn or ref  # a key id is part of its ARN: the ARN says both
+    return f"{shown} ({aliases[0]})" if aliases else shown
+
+
 def _key_difference(want: EncryptionSpec, have: Encryption, keys: KmsKeys) -> Difference | None:
     wanted, live = want.kms_key, live_key_ref(have)
     if wanted is None or live is None or wanted == live:
@@ -71,14 +82,14 @@ def _key_difference(want: EncryptionSpec, have: Encryption, keys: KmsKeys) -> Di
         return Difference(
             "encryption.kms_key", wanted, live,
             f"The spec's KMS key {wanted} does not exist in the bucket's account and region; "
-            f"the bucket uses {live}",
+            f"the bucket uses {_named(live, keys)}",
         )
     if wanted_arn == live_arn:
         return None
+    found = _named(live, keys) if live_arn else f"{live} (not found in KMS)"
     return Difference(
         "encryption.kms_key", wanted, live,
-        f"Bucket encrypts with KMS key {live} ({live_arn or 'not found in KMS'}); "
-        f"the spec requires {wanted} ({wanted_arn})",
+        f"Bucket encrypts with KMS key {found}; the spec requires {_named(wanted, keys)}",
     )
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import shlex
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from auditor.cfn.values import CfnBucket, as_map, as_str, plain
+from auditor.controls._commands import quote
 from auditor.controls.registry import CfnImport, Control, Derived, Locator, Ref, Request
 from auditor.errors import SpecProblem
 from auditor.jsonable import to_jsonable
@@ -108,8 +108,8 @@ def _fix(ref: Ref, want: Want, have: Logging | None) -> str | None:
         return None
     status = json.dumps(_status("LOG-BUCKET", f"{ref.name}/"), separators=(",", ":"))
     return ("# logging: true names no target: choose a log bucket in the same account and region\n"
-            f"aws s3api put-bucket-logging --bucket {shlex.quote(ref.name)} "
-            f"--bucket-logging-status {shlex.quote(status)}")
+            f"aws s3api put-bucket-logging --bucket {quote(ref.name)} "
+            f"--bucket-logging-status {quote(status)}")
 
 
 def _derive(ref: Ref, have: Logging | None) -> Derived:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from auditor.controls._commands import words
 from auditor.controls.registry import Control, Ref
 from auditor.model import Difference, Outcome, Severity
 
@@ -23,7 +24,7 @@ def managed(want: bool, ref: Ref, described: bool) -> Outcome:
 
 
 def _fix(ref: Ref, want: bool, *_: object) -> str:
-    return f"s3audit init --bucket {ref.name} --out specs/"
+    return words("s3audit", "init", "--bucket", ref.name, "--out", "specs/")
 
 
 CONTROL = Control(

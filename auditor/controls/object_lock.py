@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from auditor.cfn.values import CfnBucket, Invalid, as_bool, as_int, as_map, as_str
+from auditor.controls._commands import comment
 from auditor.controls.registry import CfnImport, Control, Derived, Locator, Ref, Request
 from auditor.errors import SpecProblem
 from auditor.jsonable import to_jsonable
@@ -110,8 +111,8 @@ def _put(ref: Ref, want: Want) -> tuple[Request, ...]:
 def _fix(ref: Ref, want: Want, have: ObjectLock | None) -> str | None:
     if want is not False:
         return None
-    return (f"# Object Lock on {ref.name} can never be disabled once enabled; recreate the bucket "
-            "without it, or accept it")
+    return comment(f"Object Lock on {ref.name} can never be disabled once enabled; recreate the bucket "
+                   "without it, or accept it")
 
 
 def _derive(ref: Ref, have: ObjectLock | None) -> Derived:

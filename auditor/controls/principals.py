@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from auditor.controls._commands import command
+from auditor.controls._commands import command, comment
 from auditor.controls.registry import Control, Locator, Ref, Request
 from auditor.errors import SpecProblem
 from auditor.model import Difference, Facet, Outcome, Role, Scope, Severity
@@ -125,7 +125,7 @@ def _fix(ref: Ref, want: tuple[Grant, ...], have: Role | None) -> str | None:
     put = command(Request("iam", "PutRolePolicy", {"RoleName": name, "PolicyName": POLICY_NAME,
                                                    "PolicyDocument": _document(want)}))
     if have is None:
-        return f"# create role {name} with its trust policy, then:\n{put}"
+        return comment(f"create role {name} with its trust policy, then:") + "\n" + put
     lines = [put]
     for p in have.policies:
         if p.arn:

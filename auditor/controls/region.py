@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from auditor.cfn.values import Origin, as_str
+from auditor.controls._commands import comment
 from auditor.controls.registry import CfnImport, Control, Derived, Ref
 from auditor.model import Difference, Facet, Outcome, Severity
 
@@ -33,7 +34,7 @@ def region(want: str, ref: Ref, have: str) -> Outcome:
 
 
 def _fix(ref: Ref, want: str, *_: object) -> str:
-    return f"# a bucket cannot move: create {ref.name} anew in {want}, copy the data, switch over"
+    return comment(f"a bucket cannot move: create {ref.name} anew in {want}, copy the data, switch over")
 
 
 def _derive(ref: Ref, have: str) -> Derived:

@@ -6,6 +6,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from auditor.cfn.values import CfnBucket, Invalid
+from auditor.controls._commands import comment
 from auditor.controls._statements import add_statement, deny_everyone, put_policy
 from auditor.controls.public_access import policy_document
 from auditor.controls.registry import CfnImport, Control, Derived, Locator, Ref, Request
@@ -57,7 +58,7 @@ def _put(ref: Ref, want: bool) -> tuple[Request, ...]:
 
 def _fix(ref: Ref, want: bool, have: PolicyDocument | None) -> str | None:
     if not want:
-        return f"# remove the statements of {ref.name}'s policy that deny aws:SecureTransport=false"
+        return comment(f"remove the statements of {ref.name}'s policy that deny aws:SecureTransport=false")
     return add_statement(ref.name, tls_statement(ref.name), have)
 
 

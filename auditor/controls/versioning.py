@@ -6,6 +6,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from auditor.cfn.values import Invalid, Origin, as_map, as_str
+from auditor.controls._commands import comment
 from auditor.controls.registry import CfnImport, Control, Derived, Locator, Ref, Request
 from auditor.errors import SpecProblem
 from auditor.model import Difference, Facet, Outcome, Severity, Versioning, VersioningStatus
@@ -48,8 +49,8 @@ def _put(ref: Ref, want: VersioningStatus) -> tuple[Request, ...]:
 def _fix(ref: Ref, want: VersioningStatus, have: Versioning) -> str | None:
     if want != "Disabled":
         return None
-    return (f"# versioning on {ref.name} can never return to Disabled once enabled; "
-            "recreate the bucket or accept Suspended")
+    return comment(f"versioning on {ref.name} can never return to Disabled once enabled; "
+                   "recreate the bucket or accept Suspended")
 
 
 def _lint(at: Locator, value: Any, entry: Mapping[str, Any]) -> Iterator[SpecProblem]:

@@ -7,7 +7,10 @@ baseline; a result that failed in the baseline and passes now is `resolved`.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
+import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -18,7 +21,7 @@ from auditor.errors import AuditorError
 from auditor.model import Change, Report, Result, Status
 
 FAILING = frozenset({"drift", "error", "waived"})
-HISTORY_NAME = re.compile(r"^drift-report-(\d{8}T\d{6}Z)\.json$")
+HISTORY_NAME = re.compile(r"^drift-report-(\d{8}T\d{6}Z)(?:-(\d+))?\.json$")
 LATEST = "latest.json"
 
 
@@ -110,48 +113,98 @@ def apply_baseline(report: Report, baseline: Baseline | None) -> Report:
 
 
 # --------------------------------------------------------------------------- history directory
+#
+# Several runs may share one directory (overlapping cron jobs, shards, a manual run beside
+# the nightly one). Each run's dated report gets a name of its own (a second run in the same
+# second takes `-2`, created with a hard link, which never replaces a file), and latest.json
+# and pruning happen under an advisory lock on the directory; pruning tolerates files that
+# another run removed first. No run's report is ever written over by another's.
 
 
-def history_file(directory: Path, generated_at: str) -> Path:
+def history_file(directory: Path, generated_at: str, sequence: int = 1) -> Path:
     """The dated file name of a run's JSON report in the history directory."""
     stamp = generated_at.replace("-", "").replace(":", "")
-    return directory / f"drift-report-{stamp}.json"
+    suffix = "" if sequence == 1 else f"-{sequence}"
+    return directory / f"drift-report-{stamp}{suffix}.json"
+
+
+def _order(path: Path) -> tuple[str, int]:
+    match = HISTORY_NAME.match(path.name)
+    assert match is not None
+    return match.group(1), int(match.group(2) or 1)
+
+
+def dated_reports(directory: Path) -> list[Path]:
+    """The dated reports of the directory, oldest first (by time, then by arrival)."""
+    try:
+        names = [p for p in directory.iterdir() if HISTORY_NAME.match(p.name)]
+    except OSError:
+        return []
+    return sorted(names, key=_order)
+
+
+def previous_reports(directory: Path, before: str | None = None) -> list[Path]:
+    """The dated reports (earlier than `before`, when given), newest first."""
+    dated = dated_reports(directory)
+    if before is not None:
+        cutoff = before.replace("-", "").replace(":", "")
+        dated = [p for p in dated if _order(p)[0] < cutoff]
+    return dated[::-1]
 
 
 def previous_report(directory: Path, before: str | None = None) -> Path | None:
     """The newest dated report in the directory (earlier than `before`, when given)."""
-    if not directory.is_dir():
-        return None
-    dated = sorted(
-        (m.group(1), p) for p in directory.iterdir() if (m := HISTORY_NAME.match(p.name))
-    )
-    if before is not None:
-        cutoff = before.replace("-", "").replace(":", "")
-        dated = [(stamp, p) for stamp, p in dated if stamp < cutoff]
-    return dated[-1][1] if dated else None
+    found = previous_reports(directory, before)
+    return found[0] if found else None
 
 
 def prune(directory: Path, keep: int) -> list[Path]:
-    """Delete all but the `keep` newest dated reports; returns what was deleted."""
-    dated = sorted(p for p in directory.iterdir() if HISTORY_NAME.match(p.name))
+    """Delete all but the `keep` newest dated reports; returns what was deleted. A file that
+    is already gone (another run pruned it) is not an error."""
+    dated = dated_reports(directory)
     doomed = dated[:-keep] if keep > 0 else []
     for path in doomed:
-        path.unlink()
+        path.unlink(missing_ok=True)
     return doomed
 
 
-def _pieces(path: Path) -> Iterator[str]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        while piece := handle.read(1 << 20):
-            yield piece
+@contextlib.contextmanager
+def locked(directory: Path) -> Iterator[None]:
+    """An exclusive advisory lock (flock) on the directory itself: no lock file to leave."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: unique names still keep every run's report
+        yield
+        return
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
-def keep(report: Report, directory: Path, keep_count: int) -> None:
-    """Write the run's report into the history directory (dated and latest.json) and prune."""
-    from auditor.files import write_atomic
+def keep(report: Report, directory: Path, keep_count: int) -> Path:
+    """Add the run's report to the history directory (a dated file, latest.json) and prune;
+    returns the dated file."""
+    from auditor.files import write_atomic, write_new
     from auditor.report import json_report
 
-    dated = history_file(directory, report.generated_at)
-    write_atomic(dated, json_report.chunks(report))  # streamed: flat memory for large runs
-    write_atomic(directory / LATEST, _pieces(dated))
-    prune(directory, keep_count)
+    text = json_report.render(report)
+    directory.mkdir(parents=True, exist_ok=True)
+    names = (history_file(directory, report.generated_at, n) for n in itertools.count(1))
+    dated = write_new(directory, names, text)
+    with locked(directory):
+        newest = previous_report(directory)
+        # latest.json is the newest run's report, which an overlapping run may have written.
+        latest = text if newest is None or newest == dated else _read_or(newest, text)
+        write_atomic(directory / LATEST, latest)
+        prune(directory, keep_count)
+    return dated
+
+
+def _read_or(path: Path, default: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return default

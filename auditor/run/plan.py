@@ -6,14 +6,16 @@ a name no account has is one `exists` drift.
 
 from __future__ import annotations
 
+import difflib
 import os
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
+from fnmatch import fnmatchcase
 
 from auditor.collect import Collector, Listing, Target
 from auditor.engine import facets_needed, kms_refs, object_queries, skips
-from auditor.errors import AuditorError
+from auditor.errors import AuditorError, InvocationError
 from auditor.model import SpecEntry, SpecSet
 from auditor.spec.build import effective_spec
 
@@ -75,6 +77,34 @@ def target(entry: SpecEntry | None, name: str, listed: bool | None, region: str 
                   skips(entry))
 
 
+_GLOB = frozenset("*?[")
+
+
+def select(patterns: Sequence[str], names: Collection[str]) -> tuple[set[str], list[str]]:
+    """The names the --bucket patterns (names or globs) match, and the patterns matching none."""
+    chosen: set[str] = set()
+    unmatched = []
+    for pattern in dict.fromkeys(patterns):
+        if _GLOB.isdisjoint(pattern):
+            hits = {pattern} if pattern in names else set()
+        else:
+            hits = {n for n in names if fnmatchcase(n, pattern)}
+        chosen |= hits
+        if not hits:
+            unmatched.append(pattern)
+    return chosen, unmatched
+
+
+def no_match(unmatched: Sequence[str], names: Collection[str]) -> InvocationError:
+    """`no bucket matches --bucket X`, with the closest names there are."""
+    wanted = " ".join(f"--bucket {p}" for p in unmatched)
+    short = [p for p in unmatched if len(p) <= 63]
+    close = difflib.get_close_matches(short[0], sorted(names), n=3, cutoff=0.8) if short else []
+    hint = f" (did you mean {', '.join(close)}?)" if close else (
+        f" (the audited accounts and the specs have {len(names)} bucket(s))")
+    return InvocationError(f"no bucket matches {wanted}{hint}; nothing audited")
+
+
 def plan(
     specs: SpecSet,
     listings: Sequence[tuple[Collector, Listing]],
@@ -88,8 +118,15 @@ def plan(
             live.setdefault(name, []).append((collector, region))
     failed = [c for c, listing in listings if listing.error is not None]
     named = {b.name for b in specs.buckets if b.name is not None}
+    wanted = set(live) | named
+    if only:
+        wanted, unmatched = select(only, wanted)
+        if unmatched and not failed:
+            raise no_match(unmatched, set(live) | named)
+        # An account that could not be listed may hold a bucket given by name: read to find out.
+        wanted |= {p for p in unmatched if _GLOB.isdisjoint(p)}
     jobs = []
-    for name in sorted(set(only) if only else set(live) | named):
+    for name in sorted(wanted):
         spec = effective_spec(specs, name)
         spec = restrict(spec, controls) if spec is not None else None
         if name in live:

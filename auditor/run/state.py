@@ -100,6 +100,13 @@ class StateWriter:
     def principal(self, collector: Collector, state: PrincipalState) -> None:
         self._line({"kind": "principal", "collector": id(collector), "state": encode(state)})
 
+    def state(self, collector: Collector, state: AccountState | PrincipalState) -> None:
+        """Collector.record: an account or principal state as the collector makes it."""
+        if isinstance(state, AccountState):
+            self.account(collector, state)
+        else:
+            self.principal(collector, state)
+
     def close(self, collectors: list[Collector], failures: list[AccountFailure], meta: dict[str, Any]) -> None:
         for c in collectors:
             account = c.account_id()

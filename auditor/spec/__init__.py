@@ -7,6 +7,8 @@ shows the user everything to fix, each as `file:line:col: key: message`.
 from __future__ import annotations
 
 import difflib
+import errno
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -16,7 +18,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
-from auditor.errors import SpecError, SpecProblem
+from auditor.errors import SpecError, SpecProblem, excerpt
 from auditor.model import SpecSet
 from auditor.spec.build import (
     SECTIONS,
@@ -43,6 +45,9 @@ __all__ = [
 ]
 
 SPEC_SUFFIXES = (".yaml", ".yml")
+# Larger than any spec needs (init writes one file per bucket), small enough to parse in a
+# few seconds: PyYAML reads about a megabyte a second.
+MAX_FILE_BYTES = 4 * 2**20
 
 _TYPE_NAMES = {
     "boolean": "true or false", "integer": "a whole number", "number": "a number",
@@ -67,7 +72,7 @@ def _show(value: object) -> str:
     if isinstance(value, (int, float)):
         return f"the number {value}"
     if isinstance(value, str):
-        return f"the string {value!r}"
+        return f"the string {excerpt(value)}"
     return "a list" if isinstance(value, list) else "a mapping"
 
 
@@ -92,11 +97,13 @@ def _custom(error: ValidationError) -> str | None:
     custom = _schema_of(error).get("errorMessage")
     if isinstance(custom, dict):
         custom = custom.get(str(error.validator))
-    return custom.replace("{value}", repr(_instance(error))) if isinstance(custom, str) else None
+    return custom.replace("{value}", excerpt(_instance(error))) if isinstance(custom, str) else None
 
 
 def _closest(word: str, choices: Sequence[str]) -> str | None:
     """The choice `word` is most likely a misspelling of, if any."""
+    if len(word) > 100:
+        return None  # no key or value is that long; comparing would only cost time
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     # difflib misses a different case ("enabled") and abbreviations ("index").
     close = close or [c for c in choices if c.lower() == word.lower()]
@@ -114,21 +121,23 @@ def _message(error: ValidationError) -> str:
         names = [limit] if isinstance(limit, str) else list(limit)
         expected = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
         return f"must be {expected}, not {_show(instance)}"
+    shown = excerpt(instance)
     if kind == "enum":
         options = [str(o) for o in limit]
         close = _closest(str(instance), options)
         hint = f"; did you mean '{close}'?" if close else ""
-        return f"{instance!r} is not one of {', '.join(options)}{hint}"
+        return f"{shown} is not one of {', '.join(options)}{hint}"
     simple = {
-        "const": f"must be {limit!r}, not {instance!r}",
-        "minimum": f"must be at least {limit}, not {instance!r}",
-        "maximum": f"must be at most {limit}, not {instance!r}",
+        "const": f"must be {limit!r}, not {shown}",
+        "minimum": f"must be at least {limit}, not {shown}",
+        "maximum": f"must be at most {limit}, not {shown}",
         "minItems": "must not be empty" if limit == 1 else f"needs at least {limit} items",
         "minLength": "must not be empty",
         "maxLength": f"must be at most {limit} characters long",
-        "format": f"{instance!r} is not a valid {limit}",
+        "format": f"{shown} is not a valid {limit}",
+        "pattern": f"{shown} does not match {limit!r}",
     }
-    return simple.get(kind, error.message)
+    return simple.get(kind, error.message if len(error.message) <= 200 else error.message[:199] + "…")
 
 
 def _relevant(error: ValidationError) -> ValidationError:
@@ -173,7 +182,7 @@ def _explain(doc: YamlDocument, error: ValidationError) -> Iterator[_Found]:
         for key in (k for k in instance if k not in allowed):
             close = _closest(key, allowed)
             hint = f"did you mean '{close}'?" if close else f"allowed keys: {', '.join(allowed)}"
-            yield _Found((*path, key), f"unknown key '{key}'; {hint}", path, typo_of=close)
+            yield _Found((*path, key), f"unknown key {excerpt(key)}; {hint}", path, typo_of=close)
     elif error.validator == "required":
         for key in (k for k in _limit(error) if k not in instance):
             yield _Found((*path, key), f"required key '{key}' is missing", path, (key,))
@@ -209,18 +218,49 @@ def validate_document(doc: YamlDocument) -> list[SpecProblem]:
 # --------------------------------------------------------------------------- files
 
 
-def _file_problem(path: Path | str, message: str) -> SpecProblem:
-    return SpecProblem(str(path), 1, 1, "", message)
+def _file_problem(path: Path | str, message: str, line: int = 1, column: int = 1) -> SpecProblem:
+    return SpecProblem(str(path), line, column, "", message)
 
 
-def _below(directory: Path) -> list[Path]:
-    # Hidden files and directories (.git, .github, editor droppings) are never specs.
-    found = (
-        p for p in directory.rglob("*")
-        if p.suffix in SPEC_SUFFIXES and p.is_file()
-        and not any(part.startswith(".") for part in p.relative_to(directory).parts)
-    )
-    return sorted(found, key=lambda p: p.relative_to(directory).parts)
+def _link_problem(path: Path) -> SpecProblem | None:
+    """A symbolic link that leads nowhere (dangling) or in a circle (a loop), or None."""
+    try:
+        os.stat(path)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return _file_problem(path, "symbolic link loop: the link never reaches a file")
+        if path.is_symlink():
+            return _file_problem(path, f"dangling symbolic link to {os.readlink(path)}")
+        return _file_problem(path, f"cannot read: {error.strerror or error}")
+    return None
+
+
+def _below(directory: Path) -> tuple[list[Path], list[SpecProblem]]:
+    """Spec files below a directory, symlinked directories followed once each (a link that
+    loops back, or a second link to a directory already read, adds nothing), and a problem
+    for every spec-named link that is dangling or a loop."""
+    found: list[Path] = []
+    problems: list[SpecProblem] = []
+    seen: set[tuple[int, int]] = set()
+    for root, dirs, files in os.walk(directory, followlinks=True):
+        here = Path(root)
+        info = os.stat(here)
+        if (info.st_dev, info.st_ino) in seen:
+            dirs[:] = []
+            continue
+        seen.add((info.st_dev, info.st_ino))
+        # Hidden files and directories (.git, .github, editor droppings) are never specs.
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in files:
+            path = here / name
+            if Path(name).suffix not in SPEC_SUFFIXES or name.startswith("."):
+                continue
+            problem = _link_problem(path)
+            if problem is not None:
+                problems.append(problem)
+            elif path.is_file():
+                found.append(path)
+    return sorted(found, key=lambda p: p.relative_to(directory).parts), problems
 
 
 def spec_files(paths: Sequence[str | Path]) -> tuple[list[Path], list[SpecProblem]]:
@@ -230,27 +270,46 @@ def spec_files(paths: Sequence[str | Path]) -> tuple[list[Path], list[SpecProble
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            below = _below(path)
+            below, trouble = _below(path)
             files.extend(below)
-            if not below:
+            problems.extend(trouble)
+            if not below and not trouble:
                 problems.append(_file_problem(path, "no *.yaml or *.yml spec files found here"))
         elif path.is_file():
             files.append(path)
+        elif path.is_symlink():
+            problems.append(_link_problem(path) or _file_problem(path, "not a file or directory"))
         else:
             problems.append(_file_problem(path, "no such file or directory"))
     unique: dict[Path, Path] = {}
-    for file in files:  # a file named twice (itself and via its directory) is loaded once
+    for file in files:  # a file named twice (itself, via its directory, via a link) is loaded once
         unique.setdefault(file.resolve(), file)
     return list(unique.values()), problems
 
 
+def _undecodable(path: Path, data: bytes, error: UnicodeDecodeError) -> SpecProblem:
+    """Where the first byte that is not UTF-8 is: its line and column (in characters)."""
+    line = data.count(b"\n", 0, error.start) + 1
+    line_start = data.rfind(b"\n", 0, error.start) + 1
+    column = len(data[line_start:error.start].decode("utf-8", "replace")) + 1
+    byte = data[error.start]
+    return _file_problem(path, f"not UTF-8 text: byte 0x{byte:02x} ({error.reason}); save the "
+                               "file as UTF-8", line, column)
+
+
 def _read(path: Path) -> YamlDocument | SpecProblem:
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        return _file_problem(path, f"not UTF-8 text ({error.reason} at byte {error.start})")
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return _file_problem(path, f"the file is {size / 2**20:.1f} MiB; a spec file may be at "
+                                       f"most {MAX_FILE_BYTES // 2**20} MiB (split it, or use match: globs)")
+        data = path.read_bytes()
     except OSError as error:
         return _file_problem(path, f"cannot read the file: {error.strerror or error}")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return _undecodable(path, data, error)
     return load_yaml(text, str(path))
 
 

@@ -21,6 +21,13 @@ from auditor.errors import SpecProblem
 KeyPath = tuple[str | int, ...]
 Position = tuple[int, int]  # (line, column), both 1-based
 
+# Limits that refuse hostile documents fast, before construction, schema or walk could
+# take time or memory exponential in the file's size: a "billion laughs" alias bomb, a
+# 10,000-deep nesting (PyYAML's composer recurses, and would end in RecursionError).
+MAX_ALIASES = 1_000  # alias uses (*name) per document
+MAX_NODES = 200_000  # nodes once every alias is expanded
+MAX_DEPTH = 64  # nested lists/mappings (a spec needs about 8)
+
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -83,6 +90,10 @@ def _without_timestamps() -> dict[Any, list[tuple[str, re.Pattern[str]]]]:
     }
 
 
+class LimitExceeded(yaml.MarkedYAMLError):
+    """A document past one of the loader's limits; reported at the mark that crossed it."""
+
+
 class SpecLoader(yaml.SafeLoader):
     """SafeLoader that keeps key/value nodes per mapping and reports duplicate keys.
 
@@ -99,6 +110,26 @@ class SpecLoader(yaml.SafeLoader):
         self.duplicates: dict[int, list[tuple[str, Node, Node]]] = {}
         self.bad_keys: list[Node] = []
         self._own_keys: dict[int, list[Node]] = {}
+        self._aliases = 0
+        self._depth = 0
+        self.first_alias: Any = None  # the mark of the first alias, where an expansion is reported
+
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
+        event: Any = self.peek_event()  # type: ignore[no-untyped-call]
+        mark: Any = event.start_mark
+        if isinstance(event, yaml.AliasEvent):
+            self._aliases += 1
+            self.first_alias = self.first_alias or mark
+            if self._aliases > MAX_ALIASES:
+                raise LimitExceeded(None, None, f"more than {MAX_ALIASES} aliases (*name) in one "
+                                    "document; refusing what may be an alias bomb", mark)
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise LimitExceeded(None, None, f"nested more than {MAX_DEPTH} levels deep", mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
     def flatten_mapping(self, node: MappingNode) -> None:
         # Remember the keys written in this mapping before `<<` merges are spliced in:
@@ -184,12 +215,49 @@ def _syntax_problem(file: str, error: yaml.YAMLError) -> SpecProblem:
     return SpecProblem(file, 1, 1, "", f"YAML syntax error: {error}")
 
 
+def _expanded_size(node: Node, seen: dict[int, int], open_: set[int]) -> int:
+    """How many nodes the document has once aliases are expanded (an alias counts its whole
+    target each time); a node that contains itself is refused."""
+    if id(node) in seen:
+        return seen[id(node)]
+    if id(node) in open_:
+        raise LimitExceeded(None, None, "an alias refers to a node that contains it (a "
+                            "recursive structure, which no spec needs)", node.start_mark)
+    open_.add(id(node))
+    size = 1
+    if isinstance(node, SequenceNode):
+        size += sum(_expanded_size(child, seen, open_) for child in node.value)
+    elif isinstance(node, MappingNode):
+        size += sum(_expanded_size(k, seen, open_) + _expanded_size(v, seen, open_) for k, v in node.value)
+    open_.discard(id(node))
+    seen[id(node)] = size
+    return size
+
+
+def _check_expansion(loader: SpecLoader, node: Node) -> None:
+    if loader.first_alias is None:
+        return  # without aliases the node count is the file's own size
+    if _expanded_size(node, {}, set()) > MAX_NODES:
+        raise LimitExceeded(None, None, f"aliases expand the document past {MAX_NODES} nodes; "
+                            "refusing what may be an alias bomb", loader.first_alias)
+
+
+def _limit_problem(file: str, error: LimitExceeded) -> SpecProblem:
+    mark = error.problem_mark
+    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    return SpecProblem(file, line, column, "", str(error.problem))
+
+
 def load_yaml(text: str, file: str) -> YamlDocument:
     """Parse one YAML document into plain data plus marks; syntax errors become problems."""
     loader = SpecLoader(text)
     try:
         node = loader.get_single_node()
+        if node is not None:
+            _check_expansion(loader, node)
         data = loader.construct_document(node) if node is not None else None
+    except LimitExceeded as error:
+        return YamlDocument(file, None, Marks(), (_limit_problem(file, error),))
     except yaml.YAMLError as error:
         return YamlDocument(file, None, Marks(), (_syntax_problem(file, error),))
     finally:

@@ -27,6 +27,7 @@ from auditor.engine import (
     principal_results,
 )
 from auditor.model import (
+    Absence,
     AccountState,
     BucketState,
     Facet,
@@ -136,13 +137,14 @@ def _kms(recorded: dict[str, Any]) -> FacetValue:
     """`DescribeKey: {ref: arn}` resolves in the bucket's region, `DescribeKey@REGION` in
     another (a replica key in the destination's region)."""
     keys = []
+    aliases = recorded.get("ListAliases", {})  # key ARN -> its alias names
     for name, raw in recorded.items():
         if not name.startswith("DescribeKey"):
             continue
         if "error" in raw:
             return Unreadable(Facet.KMS_KEYS, "DescribeKey", raw["error"], "recorded error")
         region = name.partition("@")[2] or None
-        keys += [KmsKey(ref, arn, region) for ref, arn in raw.items()]
+        keys += [KmsKey(ref, arn, region, tuple(aliases.get(arn, ()))) for ref, arn in raw.items()]
     return KmsKeys(tuple(keys))
 
 
@@ -175,7 +177,8 @@ def run_case(case: dict[str, Any], tmp_path: Path) -> list[Result]:
         collector = Collector(RecordedClients(recorded))  # type: ignore[arg-type]
         return principal_results(spec, collector.principal(subject, facets_needed(spec)))
     if case.get("live", True) is False:
-        return bucket_results(spec, BucketState(subject, ACCOUNT, None, exists=False))
+        absence = Absence(case["absence"]) if "absence" in case else None
+        return bucket_results(spec, BucketState(subject, ACCOUNT, None, exists=False, absence=absence))
     needed = facets_needed(spec) if spec else frozenset()
     collected = _collected(spec, subject, needed, recorded) if spec else {}
     plain = dict(_facets(needed - COLLECTED, recorded))
@@ -209,12 +212,18 @@ def test_case(case: dict[str, Any], tmp_path: Path) -> None:
     assert result.scope.value == case.get("scope", "bucket")
     for fragment in case.get("message", []):
         assert fragment in result.message, f"{fragment!r} not in {result.message!r}"
+    for fragment in case.get("not_message", []):
+        assert fragment not in result.message, f"{fragment!r} in {result.message!r}"
+    for fragment in case.get("once", []):  # named exactly once in the message
+        assert result.message.count(fragment) == 1, f"{fragment!r} not once in {result.message!r}"
     if "actual" in case:
         assert result.actual == case["actual"]
     if case["expect"] == "drift":
         assert result.remediation, "a drift must carry a remediation"
         for fragment in case.get("remediation", []):
             assert fragment in result.remediation
+        for fragment in case.get("not_remediation", []):
+            assert fragment not in result.remediation
     if case["expect"] == "error":
         assert result.error is not None and result.error.code, "an error names the failed read"
     if "paths" in case:

@@ -65,7 +65,7 @@ def test_file_that_is_not_utf8_is_reported_not_raised(tmp_path: Path) -> None:
     bad = tmp_path / "latin1.yaml"
     bad.write_bytes(b"version: 1\nbuckets: []\n# caf\xe9\n")
     (problem,) = _problems([bad])
-    assert problem.startswith(f"{bad}:1:1: ") and "not UTF-8" in problem
+    assert problem.startswith(f"{bad}:3:6: ") and "not UTF-8" in problem  # at the byte itself
 
 
 def test_all_problems_of_all_files_are_reported_at_once_sorted(tmp_path: Path) -> None:
@@ -172,8 +172,8 @@ def test_unreadable_file_is_reported_not_raised(
 ) -> None:
     path = _write(tmp_path / "locked.yaml", ONE.format(name="bucket-a"))
 
-    def refuse(self: Path, encoding: str | None = None) -> str:
+    def refuse(self: Path) -> bytes:
         raise PermissionError(13, "Permission denied", str(self))
 
-    monkeypatch.setattr(Path, "read_text", refuse)
+    monkeypatch.setattr(Path, "read_bytes", refuse)
     assert _problems([path]) == [f"{path}:1:1: cannot read the file: Permission denied"]
