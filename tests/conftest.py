@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import subprocess
@@ -75,28 +76,49 @@ def server(moto_server: str) -> str:
     return moto_server
 
 
-def clients_for(endpoint: str | None = None) -> tuple[Any, Any, Any]:
-    """(s3, kms, s3control) clients for setting up an account; setup may write, the auditor never does."""
+@functools.cache
+def _setup(endpoint: str | None) -> Any:
+    # Clients for setting up state, made once per endpoint: the state lives in the server, and
+    # every test runs with the same fake credentials (aws_env). Setup may write; the auditor never does.
     from auditor.collect import AwsConfig, Clients
 
-    clients = Clients(AwsConfig(region=REGION, endpoint_url=endpoint, read_only=False))
+    return Clients(AwsConfig(region=REGION, endpoint_url=endpoint, read_only=False))
+
+
+def clients_for(endpoint: str | None = None) -> tuple[Any, Any, Any]:
+    """(s3, kms, s3control) clients for setting up an account; setup may write, the auditor never does."""
+    if endpoint is None:  # in-process moto: clients must be made inside its mock
+        from auditor.collect import AwsConfig, Clients
+
+        clients = Clients(AwsConfig(region=REGION, read_only=False))
+    else:
+        clients = _setup(endpoint)
     return clients.client("s3"), clients.client("kms"), clients.client("s3control")
 
 
 def setup_clients(endpoint: str | None = None) -> dict[str, Any]:
     """Every client `provision_all` may need, for setting up an account at `endpoint`."""
-    from auditor.collect import AwsConfig, Clients
+    if endpoint is None:
+        from auditor.collect import AwsConfig, Clients
 
-    clients = Clients(AwsConfig(region=REGION, endpoint_url=endpoint, read_only=False))
+        clients = Clients(AwsConfig(region=REGION, read_only=False))
+    else:
+        clients = _setup(endpoint)
     return {s: clients.client(s) for s in ("s3", "kms", "s3control", "cloudwatch", "iam")}
+
+
+@functools.cache
+def _seed_specs() -> Any:
+    from auditor.spec import load_specs
+
+    return load_specs([SPECS])
 
 
 def seed_account(clients: dict[str, Any]) -> list[str]:
     """The seed's five buckets and the application's role, configured exactly as specs/ says."""
     from auditor.demo import provision_all
-    from auditor.spec import load_specs
 
-    return provision_all(clients, load_specs([SPECS]))
+    return provision_all(clients, _seed_specs())
 
 
 @pytest.fixture

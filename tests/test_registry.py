@@ -4,6 +4,7 @@ Every control has every part or says why not; every part that exists is exercise
 
 from __future__ import annotations
 
+import functools
 import inspect
 import pkgutil
 from pathlib import Path
@@ -71,6 +72,7 @@ def test_remediation_is_a_runnable_read_only_free_command(c: Control) -> None:
         assert all(op not in READ_ONLY_OPERATIONS for op in ops), "a put request is a write"
 
 
+@functools.cache
 def _verdicts() -> dict[tuple[str, str], set[str]]:
     verdicts: dict[tuple[str, str], set[str]] = {}
     for _, case in load_cases():
