@@ -192,7 +192,8 @@ def _control_keys() -> list[str]:
 @click.option("--bucket", "buckets", multiple=True, metavar="NAME",
               help="Audit only this bucket; repeatable.")
 @click.option("--controls", "controls", multiple=True, type=click.Choice(_control_keys()),
-              help="Audit only this control; repeatable.")
+              metavar="CONTROL",
+              help="Audit only this control (a spec key; `s3audit rules` lists them); repeatable.")
 @click.option("--baseline", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               metavar="FILE",
               help="A previous JSON report: mark each drift/error new or persisting, fixes resolved.")
