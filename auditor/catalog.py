@@ -55,8 +55,11 @@ def explain_rule(key: str) -> str | None:
 def suggest(key: str) -> str | None:
     """The rule id or control key `key` is most likely a misspelling of."""
     names = [c.id for c in CONTROLS] + [c.key for c in CONTROLS]
-    close = difflib.get_close_matches(key, names, n=1, cutoff=0.5)
-    close = close or [n for n in names if n.startswith(key.lower()) or key.lower() in n]
+    # A prefix ("tls" -> tls_only) says more than a similar spelling ("tls" ~ tags).
+    wanted = key.lower()
+    close = [n for n in names if n.lower().startswith(wanted)]
+    close = close or difflib.get_close_matches(key, names, n=1, cutoff=0.5)
+    close = close or [n for n in names if wanted in n.lower()]
     return close[0] if close else None
 
 

@@ -329,6 +329,8 @@ def test_explain_and_permissions_come_from_the_registry() -> None:
     assert explained.output.startswith("S3-TLS-001: ")
     assert "Why it matters:" in explained.output and "s3:GetBucketPolicy" in explained.output
     assert CliRunner().invoke(main, ["explain", "S3-XXX-999"]).exit_code == 2
+    typo = CliRunner().invoke(main, ["explain", "tls"])  # a prefix beats a similar spelling (tags)
+    assert typo.exit_code == 2 and "did you mean tls_only?" in typo.output
     policy = json.loads(CliRunner().invoke(main, ["permissions", "--specs", str(SPECS / "amply-widgets-prod.yaml")]).output)
     # the widgets spec names region, cors and cross_account only: no KMS or object permissions
     assert {"s3:GetBucketCORS", "s3:GetBucketPolicy"} <= set(policy["Statement"][0]["Action"])
